@@ -1,0 +1,280 @@
+/**
+ * Element types. Names follow PyTorch (float32, int64, bool, ...); every ONNX
+ * TensorProto type that the conformance data uses has an entry, so imported graphs
+ * and eager code share one vocabulary.
+ */
+import { TesseraError } from './errors.js';
+
+export type DType =
+  | 'float32'
+  | 'float64'
+  | 'float16'
+  | 'bfloat16'
+  | 'int8'
+  | 'uint8'
+  | 'int16'
+  | 'uint16'
+  | 'int32'
+  | 'uint32'
+  | 'int64'
+  | 'uint64'
+  | 'bool'
+  | 'string';
+
+export type TypedArray =
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | BigInt64Array
+  | BigUint64Array;
+
+/** What a tensor's storage holds: a TypedArray, or plain strings for `string` tensors. */
+export type DataArray = TypedArray | string[];
+
+type ArrayCtor = { new (n: number): TypedArray; BYTES_PER_ELEMENT: number };
+
+/** Storage class per dtype. float16/bfloat16 keep their 16-bit patterns in a Uint16Array; bool is 0/1 in a Uint8Array. */
+const STORAGE: Record<Exclude<DType, 'string'>, ArrayCtor> = {
+  float32: Float32Array,
+  float64: Float64Array,
+  float16: Uint16Array,
+  bfloat16: Uint16Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+  int64: BigInt64Array,
+  uint64: BigUint64Array,
+  bool: Uint8Array,
+};
+
+export const DTYPES: readonly DType[] = [...(Object.keys(STORAGE) as DType[]), 'string'];
+
+export function isDType(x: unknown): x is DType {
+  return typeof x === 'string' && (DTYPES as readonly string[]).includes(x);
+}
+
+export function allocate(dtype: DType, n: number): DataArray {
+  if (dtype === 'string') return new Array<string>(n).fill('');
+  return new STORAGE[dtype](n);
+}
+
+export function bytesPerElement(dtype: DType): number {
+  return dtype === 'string' ? 0 : STORAGE[dtype].BYTES_PER_ELEMENT;
+}
+
+export function isFloat(d: DType): boolean {
+  return d === 'float32' || d === 'float64' || d === 'float16' || d === 'bfloat16';
+}
+export function isInt(d: DType): boolean {
+  return (
+    d === 'int8' ||
+    d === 'uint8' ||
+    d === 'int16' ||
+    d === 'uint16' ||
+    d === 'int32' ||
+    d === 'uint32' ||
+    d === 'int64' ||
+    d === 'uint64'
+  );
+}
+export function isBigInt(d: DType): boolean {
+  return d === 'int64' || d === 'uint64';
+}
+/** Storage holds something other than the number itself (16-bit float patterns, BigInt). */
+export function needsConversion(d: DType): boolean {
+  return d === 'float16' || d === 'bfloat16' || d === 'int64' || d === 'uint64';
+}
+
+/** The dtype whose storage class matches a TypedArray (Uint8Array -> uint8, Uint16Array -> uint16). */
+export function dtypeOfArray(a: DataArray): DType {
+  if (Array.isArray(a)) return 'string';
+  if (a instanceof Float32Array) return 'float32';
+  if (a instanceof Float64Array) return 'float64';
+  if (a instanceof Int8Array) return 'int8';
+  if (a instanceof Uint8Array) return 'uint8';
+  if (a instanceof Int16Array) return 'int16';
+  if (a instanceof Uint16Array) return 'uint16';
+  if (a instanceof Int32Array) return 'int32';
+  if (a instanceof Uint32Array) return 'uint32';
+  if (a instanceof BigInt64Array) return 'int64';
+  if (a instanceof BigUint64Array) return 'uint64';
+  throw new TesseraError('INVALID_ARGUMENT', `unsupported array type ${(a as object).constructor?.name}`);
+}
+
+export function storageMatches(dtype: DType, a: DataArray): boolean {
+  if (dtype === 'string') return Array.isArray(a);
+  return a instanceof STORAGE[dtype];
+}
+
+// ---- float16 / bfloat16 bit conversions -------------------------------------------------------
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+export function f16ToF32(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const m = h & 0x3ff;
+  if (e === 0) return s * m * 2 ** -24;
+  if (e === 31) return m ? Number.NaN : s * Number.POSITIVE_INFINITY;
+  return s * (1 + m / 1024) * 2 ** (e - 15);
+}
+
+/** Round-to-nearest-even float32 -> float16 bits. */
+export function f32ToF16(v: number): number {
+  f32[0] = v;
+  const x = u32[0]!;
+  const sign = (x >>> 16) & 0x8000;
+  const exp = (x >>> 23) & 0xff;
+  let mant = x & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  let e = exp - 127 + 15;
+  if (e >= 31) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mant |= 0x800000;
+    const shift = 14 - e;
+    let half = mant >>> shift;
+    const rem = mant & ((1 << shift) - 1);
+    const mid = 1 << (shift - 1);
+    if (rem > mid || (rem === mid && half & 1)) half++;
+    return sign | half;
+  }
+  let half = (e << 10) | (mant >>> 13);
+  const rem = mant & 0x1fff;
+  if (rem > 0x1000 || (rem === 0x1000 && half & 1)) half++;
+  e = half >>> 10;
+  return sign | half;
+}
+
+export function bf16ToF32(h: number): number {
+  u32[0] = h << 16;
+  return f32[0]!;
+}
+export function f32ToBf16(v: number): number {
+  f32[0] = v;
+  const x = u32[0]!;
+  if (Number.isNaN(v)) return 0x7fc0;
+  return ((x + 0x7fff + ((x >>> 16) & 1)) >>> 16) & 0xffff;
+}
+
+/** Reads element i of storage as a JS number (booleans 0/1, BigInt narrowed, 16-bit floats decoded). */
+export function getNumber(dtype: DType, a: DataArray, i: number): number {
+  switch (dtype) {
+    case 'float16':
+      return f16ToF32((a as Uint16Array)[i]!);
+    case 'bfloat16':
+      return bf16ToF32((a as Uint16Array)[i]!);
+    case 'int64':
+    case 'uint64':
+      return Number((a as BigInt64Array)[i]!);
+    case 'string':
+      return Number((a as string[])[i]);
+    default:
+      return (a as Float64Array)[i]!;
+  }
+}
+
+/** Converts a JS number to what the dtype stores, with C-like casts (truncation, wrap-around). */
+export function encodeNumber(dtype: DType, v: number): number | bigint {
+  switch (dtype) {
+    case 'float16':
+      return f32ToF16(v);
+    case 'bfloat16':
+      return f32ToBf16(v);
+    case 'int64':
+      return Number.isFinite(v)
+        ? BigInt.asIntN(64, BigInt(Math.trunc(v)))
+        : v > 0
+          ? 2n ** 63n - 1n
+          : -(2n ** 63n);
+    case 'uint64':
+      return Number.isFinite(v) ? BigInt.asUintN(64, BigInt(Math.trunc(v))) : 0n;
+    case 'bool':
+      return v !== 0 && !Number.isNaN(v) ? 1 : 0;
+    default:
+      return v;
+  }
+}
+
+/** A storage array of `dtype` filled from plain numbers. */
+export function fromNumbers(dtype: DType, values: ArrayLike<number>): DataArray {
+  const n = values.length;
+  if (dtype === 'string') return Array.from(values, String);
+  const out = allocate(dtype, n) as TypedArray;
+  if (!needsConversion(dtype) && dtype !== 'bool') {
+    (out as Float64Array).set(values);
+    return out;
+  }
+  for (let i = 0; i < n; i++) (out as any)[i] = encodeNumber(dtype, values[i]!);
+  return out;
+}
+
+/** Storage converted to plain numbers: 16-bit floats decode to Float32Array, 64-bit ints to Float64Array. */
+export function toNumbers(dtype: DType, a: DataArray): Exclude<TypedArray, BigInt64Array | BigUint64Array> {
+  if (dtype === 'float16' || dtype === 'bfloat16') {
+    const out = new Float32Array(a.length);
+    const dec = dtype === 'float16' ? f16ToF32 : bf16ToF32;
+    for (let i = 0; i < a.length; i++) out[i] = dec((a as Uint16Array)[i]!);
+    return out;
+  }
+  if (dtype === 'int64' || dtype === 'uint64' || dtype === 'string') {
+    const out = new Float64Array(a.length);
+    for (let i = 0; i < a.length; i++) out[i] = Number(a[i]);
+    return out;
+  }
+  return a as Exclude<TypedArray, BigInt64Array | BigUint64Array>;
+}
+
+// ---- type promotion (PyTorch rules) -----------------------------------------------------------
+const CATEGORY: Record<DType, number> = {
+  bool: 0,
+  uint8: 1,
+  int8: 1,
+  int16: 1,
+  uint16: 1,
+  int32: 1,
+  uint32: 1,
+  int64: 1,
+  uint64: 1,
+  float16: 2,
+  bfloat16: 2,
+  float32: 2,
+  float64: 2,
+  string: 3,
+};
+const INT_ORDER: DType[] = ['uint8', 'int8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64'];
+const FLOAT_ORDER: DType[] = ['float16', 'bfloat16', 'float32', 'float64'];
+
+/** torch.promote_types for two tensor dtypes. */
+export function promoteTypes(a: DType, b: DType): DType {
+  if (a === b) return a;
+  const ca = CATEGORY[a];
+  const cb = CATEGORY[b];
+  if (ca === 3 || cb === 3) throw new TesseraError('DTYPE_MISMATCH', `cannot promote ${a} with ${b}`);
+  if (ca !== cb) return ca > cb ? a : b;
+  if (ca === 2) {
+    if ((a === 'float16' && b === 'bfloat16') || (a === 'bfloat16' && b === 'float16')) return 'float32';
+    return FLOAT_ORDER.indexOf(a) > FLOAT_ORDER.indexOf(b) ? a : b;
+  }
+  // uint8 with a signed type needs the next signed size, as in torch.
+  if ((a === 'uint8' && b === 'int8') || (a === 'int8' && b === 'uint8')) return 'int16';
+  return INT_ORDER.indexOf(a) > INT_ORDER.indexOf(b) ? a : b;
+}
+
+/** The dtype a tensor of `t` combined with a Python-style scalar gets (scalars never widen within a category). */
+export function promoteWithScalar(t: DType, scalar: number | boolean): DType {
+  if (typeof scalar === 'boolean') return t;
+  if (Number.isInteger(scalar)) return t === 'bool' ? 'int64' : t;
+  return isFloat(t) ? t : 'float32';
+}
+
+/** The default dtype for numbers written by the user: float32 (as torch.get_default_dtype()). */
+export const DEFAULT_FLOAT: DType = 'float32';
