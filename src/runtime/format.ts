@@ -38,8 +38,11 @@ export function formatTensor(t: Tensor): string {
     const flat = t.toArray();
     const summarize = t.numel() > SUMMARIZE_OVER;
     const strs: string[] = [];
-    const walk = (x: unknown): unknown =>
-      Array.isArray(x) ? x.map(walk) : (strs.push(fmt(x as number)), strs.length - 1);
+    const walk = (x: unknown): unknown => {
+      if (Array.isArray(x)) return x.map(walk);
+      strs.push(fmt(x as number));
+      return strs.length - 1;
+    };
     const idx = walk(flat);
     const width = Math.max(0, ...strs.map((s) => s.length));
     const pad = (i: number) => strs[i]!.padStart(width);
