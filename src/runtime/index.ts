@@ -24,3 +24,4 @@ export { formatTensor } from './format.js';
 export * from './random.js';
 export * from './shape.js';
 export * from './tensor.js';
+export { gradcheck, type GradcheckOptions } from './gradcheck.js';
