@@ -1,4 +1,7 @@
 /** Tessera's public API. */
-
-export * as ops from './ops/index.js';
 export * from './runtime/index.js';
+export * as ops from './ops/index.js';
+export * as nn from './nn/index.js';
+export * as optim from './optim/index.js';
+export * as metrics from './metrics/index.js';
+export * from './importers/index.js';

@@ -25,3 +25,10 @@ export * from './random.js';
 export * from './shape.js';
 export * from './tensor.js';
 export { gradcheck, type GradcheckOptions } from './gradcheck.js';
+// Top-level functions that go with the method groups (where, cat, stack, matmul, ...).
+export * from './methods/math.js';
+export * from './methods/compare.js';
+export * from './methods/reduce.js';
+export * from './methods/linalg.js';
+export * from './methods/shape.js';
+export * from './methods/indexing.js';

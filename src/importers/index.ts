@@ -1,0 +1,2 @@
+/** Importers and exporters: ONNX, the own .tsr format. */
+export {};

@@ -1,0 +1,2 @@
+/** Classification metrics: accuracy, precision, recall, F1, ROC-AUC. */
+export {};

@@ -1,0 +1,2 @@
+/** nn: Module, layers, losses, initializers, functional API. */
+export {};

@@ -1,0 +1,2 @@
+/** Control flow and non-tensor values: If, Loop, Scan, sequences, optionals. */
+export {};

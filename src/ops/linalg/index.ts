@@ -1,0 +1,2 @@
+/** Matrix products: MatMul, Gemm, ... */
+export {};

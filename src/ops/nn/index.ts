@@ -1,0 +1,2 @@
+/** Neural-network ops: convolution, pooling, normalization, dropout, resize. */
+export {};

@@ -1,0 +1,2 @@
+/** Reductions, arg-reductions, softmax family, cumulative ops. */
+import './reduce-sum.js';

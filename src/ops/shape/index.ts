@@ -1,0 +1,2 @@
+/** Shape, layout, indexing and data-movement ops. */
+import './reshape.js';

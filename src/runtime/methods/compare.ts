@@ -1,0 +1,2 @@
+/** Chained methods: compare (see docs/ARCHITECTURE.md). */
+export {};

@@ -1,0 +1,2 @@
+/** Chained methods: indexing (see docs/ARCHITECTURE.md). */
+export {};

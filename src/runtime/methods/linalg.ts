@@ -1,0 +1,2 @@
+/** Chained methods: linalg (see docs/ARCHITECTURE.md). */
+export {};

@@ -1,0 +1,2 @@
+/** Chained methods: math (see docs/ARCHITECTURE.md). */
+export {};

@@ -1,0 +1,2 @@
+/** Chained methods: shape (see docs/ARCHITECTURE.md). */
+export {};
