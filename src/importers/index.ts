@@ -1,2 +1,3 @@
 /** Importers and exporters: ONNX, the own .tsr format. */
-export {};
+export * as onnx from './onnx/index.js';
+export { importOnnxBytes, importOnnxFile, type OnnxLoadOptions } from './onnx/index.js';

@@ -39,6 +39,8 @@ export interface KernelContext {
   node?: string;
   /** Opaque per-run state the graph executor passes through (e.g. subgraph runner). */
   runtime?: unknown;
+  /** How many outputs the graph node declares (Split without `split` divides into this many). */
+  numOutputs?: number;
 }
 
 export type Kernel = (inputs: OpInputs, attrs: Attrs, ctx: KernelContext) => Tensor[];
@@ -123,6 +125,8 @@ export interface DispatchOptions {
   domain?: string;
   node?: string;
   runtime?: unknown;
+  /** The caller's output count, passed to the kernel as ctx.numOutputs. */
+  numOutputs?: number;
 }
 
 // The device layer (copies between devices) is late-bound so ops need not import backends.
@@ -160,7 +164,14 @@ export function dispatch(
   }
   const merged = def.defaults ? { ...def.defaults, ...dropUndefined(attrs) } : attrs;
   const device = inputs.find((t) => t !== undefined)?.device ?? 'cpu';
-  const ctx: KernelContext = { op: name, opset, device, node: opts.node, runtime: opts.runtime };
+  const ctx: KernelContext = {
+    op: name,
+    opset,
+    device,
+    node: opts.node,
+    runtime: opts.runtime,
+    numOutputs: opts.numOutputs,
+  };
   def.validate?.(inputs, merged, ctx);
 
   let outputs: Tensor[];
@@ -190,7 +201,25 @@ export function dispatch(
       t.outputIndex = i;
     });
   }
+  if (dispatchObserver) dispatchObserver({ name, inputs, attrs, opts, outputs });
   return outputs;
+}
+
+/** One completed dispatch, as an observer sees it: the caller's attrs (defaults not merged). */
+export interface DispatchRecord {
+  name: string;
+  inputs: OpInputs;
+  attrs: Attrs;
+  opts: DispatchOptions;
+  outputs: readonly Tensor[];
+}
+export type DispatchObserver = (call: DispatchRecord) => void;
+let dispatchObserver: DispatchObserver | null = null;
+/** Installs (null removes) the function every dispatch reports to (tracing, src/runtime/trace.ts); returns the previous one. */
+export function setDispatchObserver(o: DispatchObserver | null): DispatchObserver | null {
+  const prev = dispatchObserver;
+  dispatchObserver = o;
+  return prev;
 }
 
 /** `dispatch` for single-output ops. */

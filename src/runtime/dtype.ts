@@ -198,7 +198,7 @@ export function encodeNumber(dtype: DType, v: number): number | bigint {
     case 'uint64':
       return Number.isFinite(v) ? BigInt.asUintN(64, BigInt(Math.trunc(v))) : 0n;
     case 'bool':
-      return v !== 0 && !Number.isNaN(v) ? 1 : 0;
+      return v !== 0 ? 1 : 0; // NaN is true, as in C, ONNX Runtime and torch
     default:
       return v;
   }

@@ -32,3 +32,6 @@ export * from './methods/reduce.js';
 export * from './methods/linalg.js';
 export * from './methods/shape.js';
 export * from './methods/indexing.js';
+// Graph IR, executor and InferenceSession (the ONNX runtime face).
+export * from './graph.js';
+export * from './session.js';

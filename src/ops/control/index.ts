@@ -1,2 +1,6 @@
 /** Control flow and non-tensor values: If, Loop, Scan, sequences, optionals. */
-export {};
+import './if.js';
+import './loop.js';
+import './scan.js';
+import './sequence.js';
+import './optional.js';

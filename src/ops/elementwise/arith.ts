@@ -1,53 +1,90 @@
-/** Add, Sub, Mul, Div: broadcasting binary arithmetic (ONNX semantics: both inputs share one dtype). */
-import { mapBinary } from '../../backends/cpu/elementwise.js';
-import { isFloat } from '../../runtime/dtype.js';
+/**
+ * Add, Sub, Mul, Div: broadcasting binary arithmetic (ONNX semantics: both inputs share one dtype).
+ * Integers wrap like C; int64/uint64 compute in BigInt so values past 2^53 stay exact.
+ */
+import { type DType, isFloat } from '../../runtime/dtype.js';
 import type { Tensor } from '../../runtime/tensor.js';
-import { expectSameDType, input, sumToShape } from '../helpers.js';
-import { dispatch1, type OpInputs, registerOp } from '../registry.js';
+import { input, sumToShape } from '../helpers.js';
+import { dispatch1, type OpDef, type OpInputs, registerOp } from '../registry.js';
+import { binaryKernel, checkSame, checkTypes, numericTypes, registerLegacyBinary } from './kernels.js';
 
 const add = (a: Tensor, b: Tensor) => dispatch1('Add', [a, b]);
 const mul = (a: Tensor, b: Tensor) => dispatch1('Mul', [a, b]);
 const div = (a: Tensor, b: Tensor) => dispatch1('Div', [a, b]);
 const neg = (a: Tensor) => dispatch1('Neg', [a]);
 
-function binary(name: string, f: (x: number, y: number) => number, intF?: (x: number, y: number) => number) {
+type NumF = (x: number, y: number) => number;
+type BigF = (x: bigint, y: bigint) => bigint;
+
+function binary(name: string, f: NumF, intF: NumF, bigF: BigF) {
   return (inputs: OpInputs) => {
     const a = input(inputs, 0, name);
     const b = input(inputs, 1, name);
-    expectSameDType(name, [a, b]);
-    const fn = intF && !isFloat(a.dtype) ? intF : f;
-    return [mapBinary(a, b, fn, a.dtype, name)];
+    return [binaryKernel(a, b, isFloat(a.dtype) ? f : intF, bigF, a.dtype, name)];
   };
 }
 
-registerOp({
+/** Add and Mul also take bool (as torch's `+`/`*` do: or/and); Sub and Div take numbers only. */
+function validator(name: string, allowBool: boolean): OpDef['validate'] {
+  const allowed = allowBool ? (d: DType) => numericTypes(d) || d === 'bool' : numericTypes;
+  return (inputs) => {
+    checkTypes(name, inputs, allowed, allowBool ? 'a numeric or bool tensor' : 'a numeric tensor');
+    checkSame(name, inputs);
+  };
+}
+
+function registerArith(def: OpDef): void {
+  registerOp(def);
+  registerLegacyBinary(def);
+}
+
+registerArith({
   name: 'Add',
   since: 7,
   minInputs: 2,
   maxInputs: 2,
-  kernels: { cpu: binary('Add', (x, y) => x + y) },
+  validate: validator('Add', true),
+  kernels: {
+    cpu: binary(
+      'Add',
+      (x, y) => x + y,
+      (x, y) => x + y,
+      (x, y) => x + y,
+    ),
+  },
   grad: ({ inputs }, [dy]) => [sumToShape(dy!, inputs[0]!.shape), sumToShape(dy!, inputs[1]!.shape)],
 });
 
-registerOp({
+registerArith({
   name: 'Sub',
   since: 7,
   minInputs: 2,
   maxInputs: 2,
-  kernels: { cpu: binary('Sub', (x, y) => x - y) },
+  validate: validator('Sub', false),
+  kernels: {
+    cpu: binary(
+      'Sub',
+      (x, y) => x - y,
+      (x, y) => x - y,
+      (x, y) => x - y,
+    ),
+  },
   grad: ({ inputs }, [dy]) => [sumToShape(dy!, inputs[0]!.shape), sumToShape(neg(dy!), inputs[1]!.shape)],
 });
 
-registerOp({
+registerArith({
   name: 'Mul',
   since: 7,
   minInputs: 2,
   maxInputs: 2,
+  validate: validator('Mul', true),
   kernels: {
     cpu: binary(
       'Mul',
       (x, y) => x * y,
-      (x, y) => Number(BigInt.asIntN(64, BigInt(x) * BigInt(y))),
+      // The low 32 bits of the product, exact where x * y in doubles would round; narrower types wrap on write.
+      Math.imul,
+      (x, y) => x * y,
     ),
   },
   grad: ({ inputs }, [dy]) => {
@@ -59,17 +96,19 @@ registerOp({
   },
 });
 
-registerOp({
+registerArith({
   name: 'Div',
   since: 7,
   minInputs: 2,
   maxInputs: 2,
-  // Integer division truncates toward zero, as ONNX Runtime does.
+  validate: validator('Div', false),
+  // Integer division truncates toward zero, as ONNX Runtime does; division by zero gives 0 (C leaves it undefined).
   kernels: {
     cpu: binary(
       'Div',
       (x, y) => x / y,
-      (x, y) => Math.trunc(x / y),
+      (x, y) => (y === 0 ? 0 : Math.trunc(x / y)),
+      (x, y) => (y === 0n ? 0n : x / y),
     ),
   },
   grad: ({ inputs, outputs }, [dy]) => {

@@ -1,2 +1,22 @@
 /** Shape, layout, indexing and data-movement ops. */
+import './layout.js';
 import './reshape.js';
+import './transpose.js';
+import './squeeze.js';
+import './concat.js';
+import './slice.js';
+import './gather.js';
+import './scatter.js';
+import './pad.js';
+import './tile.js';
+import './trilu.js';
+import './depth-space.js';
+import './shape-info.js';
+import './constant.js';
+import './onehot.js';
+import './compress.js';
+import './topk.js';
+import './reverse-sequence.js';
+import './unique.js';
+import './center-crop-pad.js';
+import './tensor-scatter.js';

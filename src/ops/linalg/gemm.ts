@@ -1,0 +1,94 @@
+/**
+ * Gemm: Y = alpha * A' @ B' + beta * C, where A' = transA ? A^T : A ([M, K]) and B' = transB ? B^T : B
+ * ([K, N]). From opset 7 C broadcasts unidirectionally to [M, N] (and is optional, as opset 11 made
+ * it); opsets 1-6 take a `broadcast` attribute: 0 requires C to be exactly [M, N]. C is added even
+ * when beta = 0, so a NaN in C shows, as in the ONNX reference.
+ */
+import { full } from '../../runtime/creation.js';
+import { TesseraError } from '../../runtime/errors.js';
+import { broadcastStrides, fmtShape, sameShape } from '../../runtime/shape.js';
+import type { Tensor } from '../../runtime/tensor.js';
+import { attrFloat, attrInt, expectSameDType, input, sumToShape } from '../helpers.js';
+import { type Attrs, dispatch1, type OpInputs, registerOp } from '../registry.js';
+import { computeArray, floatData, fromCompute } from './matmul.js';
+import { matmulCpu } from './matmul-cpu.js';
+
+function transposed(t: Tensor, trans: boolean): Tensor {
+  return trans ? t.asStrided([t.shape[1]!, t.shape[0]!], [t.strides[1]!, t.strides[0]!]) : t;
+}
+
+function gemmKernel(inputs: OpInputs, attrs: Attrs, legacy: boolean): Tensor {
+  const a = input(inputs, 0, 'Gemm');
+  const b = input(inputs, 1, 'Gemm');
+  const c = inputs[2];
+  expectSameDType('Gemm', [a, b, c]);
+  for (const [name, t] of [
+    ['A', a],
+    ['B', b],
+  ] as const) {
+    if (t.ndim !== 2) {
+      throw new TesseraError(
+        'SHAPE_MISMATCH',
+        `Gemm: input ${name} must be 2-D, got shape ${fmtShape(t.shape)}`,
+      );
+    }
+  }
+  const at = transposed(a, attrInt(attrs, 'transA') !== 0);
+  const bt = transposed(b, attrInt(attrs, 'transB') !== 0);
+  const [M, K] = at.shape as [number, number];
+  const [K2, N] = bt.shape as [number, number];
+  if (K !== K2) {
+    throw new TesseraError(
+      'SHAPE_MISMATCH',
+      `Gemm: inner dimensions differ: A' is [${M}, ${K}] and B' is [${K2}, ${N}] (A ${fmtShape(a.shape)}, B ${fmtShape(b.shape)}, transA=${attrInt(attrs, 'transA')}, transB=${attrInt(attrs, 'transB')}); expected equal`,
+    );
+  }
+  const out = computeArray(a.dtype, M * N);
+  matmulCpu(floatData(at), floatData(bt), M, K, N, out);
+  const alpha = attrFloat(attrs, 'alpha');
+  if (alpha !== 1) for (let i = 0; i < out.length; i++) out[i]! *= alpha;
+  if (c) {
+    const mn = [M, N];
+    const exact = legacy && attrInt(attrs, 'broadcast', 0) === 0;
+    const fits = exact
+      ? sameShape(c.shape, mn)
+      : c.ndim <= 2 && c.shape.every((d, i) => d === 1 || d === mn[2 - c.ndim + i]);
+    if (!fits) {
+      throw new TesseraError(
+        'SHAPE_MISMATCH',
+        `Gemm: C has shape ${fmtShape(c.shape)}, expected ${exact ? '' : 'a shape broadcastable to '}[${M}, ${N}]`,
+      );
+    }
+    const beta = attrFloat(attrs, 'beta');
+    const cv = c.asStrided(mn, broadcastStrides(c.shape, c.strides, mn)).numbers();
+    for (let i = 0; i < out.length; i++) out[i]! += beta * cv[i]!;
+  }
+  return fromCompute(out, [M, N], a.dtype);
+}
+
+const scale = (t: Tensor, s: number) =>
+  s === 1 ? t : dispatch1('Mul', [t, full([], s, { dtype: t.dtype, device: t.device })]);
+
+for (const since of [1, 7]) {
+  const legacy = since < 7;
+  registerOp({
+    name: 'Gemm',
+    since,
+    minInputs: legacy ? 3 : 2,
+    maxInputs: 3,
+    defaults: { alpha: 1, beta: 1, transA: 0, transB: 0, ...(legacy ? { broadcast: 0 } : {}) },
+    kernels: { cpu: (inputs, attrs) => [gemmKernel(inputs, attrs, legacy)] },
+    grad: ({ inputs, attrs }, [dy]) => {
+      const [a, b, c] = inputs as [Tensor, Tensor, Tensor | undefined];
+      const aSub = attrInt(attrs, 'transA') ? 'km' : 'mk';
+      const bSub = attrInt(attrs, 'transB') ? 'nk' : 'kn';
+      const alpha = attrFloat(attrs, 'alpha');
+      const einsum = (eq: string, x: Tensor, y: Tensor) => dispatch1('Einsum', [x, y], { equation: eq });
+      return [
+        a.requiresGrad ? scale(einsum(`mn,${bSub}->${aSub}`, dy!, b), alpha) : null,
+        b.requiresGrad ? scale(einsum(`${aSub},mn->${bSub}`, a, dy!), alpha) : null,
+        c?.requiresGrad ? scale(sumToShape(dy!, c.shape), attrFloat(attrs, 'beta')) : null,
+      ];
+    },
+  });
+}

@@ -1,0 +1,120 @@
+/**
+ * im2col / col2im over 1-D, 2-D and 3-D windows. Lower ranks are lifted to 3-D with unit axes in
+ * front, so one loop nest serves all three. Column rows are ordered (channel, kd, kh, kw), which is
+ * the flattened layout of an OIHW / OIDHW weight, and columns are output positions in row-major order.
+ */
+import { TesseraError } from '../../runtime/errors.js';
+import type { FloatArray } from './gemm.js';
+import type { Window } from './window.js';
+
+interface Win3 {
+  inD: number;
+  inH: number;
+  inW: number;
+  kD: number;
+  kH: number;
+  kW: number;
+  oD: number;
+  oH: number;
+  oW: number;
+  sD: number;
+  sH: number;
+  sW: number;
+  dD: number;
+  dH: number;
+  dW: number;
+  pD: number;
+  pH: number;
+  pW: number;
+}
+
+function lift(w: Window, op: string): Win3 {
+  const r = w.inSize.length;
+  if (r < 1 || r > 3) {
+    throw new TesseraError('UNSUPPORTED', `${op}: ${r}-D windows are not supported (1-D, 2-D and 3-D are)`);
+  }
+  const pad = (v: number[], fill: number) => [...new Array(3 - r).fill(fill), ...v];
+  const [inD, inH, inW] = pad(w.inSize, 1) as [number, number, number];
+  const [kD, kH, kW] = pad(w.kernel, 1) as [number, number, number];
+  const [oD, oH, oW] = pad(w.outSize, 1) as [number, number, number];
+  const [sD, sH, sW] = pad(w.strides, 1) as [number, number, number];
+  const [dD, dH, dW] = pad(w.dilations, 1) as [number, number, number];
+  const [pD, pH, pW] = pad(w.padsBegin, 0) as [number, number, number];
+  return { inD, inH, inW, kD, kH, kW, oD, oH, oW, sD, sH, sW, dD, dH, dW, pD, pH, pW };
+}
+
+/** Product of the kernel dims. */
+export function kernelSize(w: Window): number {
+  return w.kernel.reduce((a, b) => a * b, 1);
+}
+/** Product of the output spatial dims. */
+export function outPositions(w: Window): number {
+  return w.outSize.reduce((a, b) => a * b, 1);
+}
+/** Product of the input spatial dims. */
+export function inPositions(w: Window): number {
+  return w.inSize.reduce((a, b) => a * b, 1);
+}
+
+/**
+ * Visits every (column row, output position, input offset) triple of the window over a C-channel
+ * image; `inOff` is -1 where the tap falls in the padding.
+ */
+function walk(w: Window, C: number, op: string, visit: (colIndex: number, inOff: number) => void): void {
+  const g = lift(w, op);
+  const L = g.oD * g.oH * g.oW;
+  const inPlane = g.inD * g.inH * g.inW;
+  let row = 0;
+  for (let c = 0; c < C; c++) {
+    const cBase = c * inPlane;
+    for (let kd = 0; kd < g.kD; kd++) {
+      for (let kh = 0; kh < g.kH; kh++) {
+        for (let kw = 0; kw < g.kW; kw++) {
+          let col = row * L;
+          for (let od = 0; od < g.oD; od++) {
+            const id = od * g.sD - g.pD + kd * g.dD;
+            const dOk = id >= 0 && id < g.inD;
+            for (let oh = 0; oh < g.oH; oh++) {
+              const ih = oh * g.sH - g.pH + kh * g.dH;
+              const hOk = dOk && ih >= 0 && ih < g.inH;
+              const rowBase = cBase + (id * g.inH + ih) * g.inW;
+              for (let ow = 0; ow < g.oW; ow++) {
+                const iw = ow * g.sW - g.pW + kw * g.dW;
+                visit(col++, hOk && iw >= 0 && iw < g.inW ? rowBase + iw : -1);
+              }
+            }
+          }
+          row++;
+        }
+      }
+    }
+  }
+}
+
+/** cols[C*K, L] <- patches of src[C, ...inSize] starting at srcOff (zeros in the padding). */
+export function im2col(
+  src: FloatArray,
+  srcOff: number,
+  C: number,
+  w: Window,
+  cols: FloatArray,
+  op: string,
+): void {
+  walk(w, C, op, (ci, io) => {
+    cols[ci] = io < 0 ? 0 : src[srcOff + io]!;
+  });
+}
+
+/** dst[C, ...inSize] (at dstOff) += the columns scattered back to their input positions. */
+export function col2im(
+  cols: FloatArray,
+  C: number,
+  w: Window,
+  dst: FloatArray,
+  dstOff: number,
+  op: string,
+): void {
+  walk(w, C, op, (ci, io) => {
+    if (io >= 0) dst[dstOff + io]! += cols[ci]!;
+  });
+}

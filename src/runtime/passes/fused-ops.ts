@@ -1,0 +1,66 @@
+/**
+ * The fused ops the activation-fusion pass emits, in domain 'com.tessera': FusedConv, FusedGemm and
+ * FusedMatMul run their base op and then an activation, both through the registry, so every backend
+ * that has the two ops runs the fused one too, and autograd records the two inner ops as usual.
+ */
+import { dispatch1, type Attrs, type OpInputs, registerOp } from '../../ops/registry.js';
+import { TesseraError } from '../errors.js';
+import { Tensor } from '../tensor.js';
+import { fromNumbers } from '../dtype.js';
+
+export const FUSED_DOMAIN = 'com.tessera';
+
+/** Activations a producer can absorb, and how many float parameters each takes. */
+export const FUSABLE_ACTIVATIONS: Readonly<Record<string, number>> = {
+  Relu: 0,
+  Sigmoid: 0,
+  Tanh: 0,
+  LeakyRelu: 1, // alpha
+  HardSigmoid: 2, // alpha, beta
+  Clip: 2, // min, max
+};
+
+function activate(y: Tensor, attrs: Attrs, op: string): Tensor {
+  const act = attrs.activation;
+  const p = (attrs.activation_params as number[] | undefined) ?? [];
+  switch (act) {
+    case 'Relu':
+    case 'Sigmoid':
+    case 'Tanh':
+      return dispatch1(act, [y]);
+    case 'LeakyRelu':
+      return dispatch1('LeakyRelu', [y], { alpha: p[0] ?? 0.01 });
+    case 'HardSigmoid':
+      return dispatch1('HardSigmoid', [y], { alpha: p[0] ?? 0.2, beta: p[1] ?? 0.5 });
+    case 'Clip': {
+      const bound = (v: number | undefined) =>
+        v === undefined ? undefined : Tensor.fromData(fromNumbers(y.dtype, [v]), [], y.dtype);
+      return dispatch1('Clip', [y, bound(p[0]), bound(p[1])]);
+    }
+    default:
+      throw new TesseraError('INVALID_ARGUMENT', `${op}: unknown activation '${String(act)}'`);
+  }
+}
+
+/** The base op's attributes: everything but the activation's. */
+function baseAttrs(attrs: Attrs): Attrs {
+  const { activation: _a, activation_params: _p, ...rest } = attrs;
+  return rest;
+}
+
+function fused(name: string, base: string) {
+  const kernel = (inputs: OpInputs, attrs: Attrs) => [activate(dispatch1(base, inputs, baseAttrs(attrs)), attrs, name)];
+  registerOp({
+    name,
+    domain: FUSED_DOMAIN,
+    since: 1,
+    minInputs: 2,
+    maxInputs: 3,
+    // Composed of registry ops, so the same function serves every device.
+    kernels: { cpu: kernel, webgpu: kernel },
+  });
+}
+
+fused('FusedConv', 'Conv');
+fused('FusedGemm', 'Gemm');
+fused('FusedMatMul', 'MatMul');

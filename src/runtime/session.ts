@@ -1,0 +1,384 @@
+/**
+ * InferenceSession: ONNX Runtime's API over Tessera's graph executor, so code written for
+ * onnxruntime-node switches with few changes.
+ *
+ *   const session = await InferenceSession.create('model.onnx', { graphOptimizationLevel: 'all' });
+ *   const { y } = await session.run({ x: tensor([[1, 2]]) });
+ *
+ * create() imports the model, checks every op against the registry, runs the graph passes, and plans
+ * memory; run() checks feeds against the declared inputs (dtype, rank, dims, symbolic dims bound
+ * consistently), runs the graph, and returns Tessera tensors keyed by output name.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { importOnnxBytes } from '../importers/onnx/model.js';
+import { type DataArray, type DType, isDType, storageMatches } from './dtype.js';
+import { TesseraError } from './errors.js';
+import { GraphExecutor, type GraphPlan, RunState, storageBytes } from './executor.js';
+import {
+  allNodes,
+  type Dim,
+  fmtType,
+  type Graph,
+  isTensorValue,
+  type Model,
+  OptionalValue,
+  TensorSequence,
+  type Value,
+  type ValueInfo,
+  type ValueType,
+} from './graph.js';
+import { checkModelOps, checkScopes } from './passes/check-ops.js';
+import {
+  estimateOutputBytes,
+  type GraphOptimizationLevel,
+  inferGraph,
+  type MemoryPlan,
+  optimizeModel,
+  type PassName,
+  type PassResult,
+  planMemory,
+} from './passes/index.js';
+import { fmtShape } from './shape.js';
+import { type Device, Tensor } from './tensor.js';
+import { moveToDevice } from './device.js';
+
+export type { GraphOptimizationLevel, PassName };
+
+export interface SessionOptions {
+  /** Where weights live and kernels run (default 'cpu'). */
+  device?: Device;
+  /** Which graph passes run at load, as ONNX Runtime's levels (default 'all'). */
+  graphOptimizationLevel?: GraphOptimizationLevel;
+  /** Switch single passes on or off regardless of the level. */
+  passes?: Partial<Record<PassName, boolean>>;
+  /**
+   * Bytes weights plus live intermediate values may take. A run whose shapes would need more is
+   * refused before the node that would cross the limit allocates.
+   */
+  memoryLimitBytes?: number;
+  /** Largest element count of any one tensor in the model file (default 2^31 - 1). */
+  maxTensorElements?: number;
+  /** Directory for external data when the model is given as bytes. */
+  baseDir?: string;
+  /** Default time limit of each run, in milliseconds. */
+  runTimeoutMs?: number;
+}
+
+export interface RunOptions {
+  /** Time limit for this run in milliseconds (checked between nodes and loop iterations). */
+  timeoutMs?: number;
+}
+
+/** An ONNX Runtime tensor, or any object of that shape: `{ type, data, dims }`. */
+export interface OrtLikeTensor {
+  type: string;
+  data: ArrayLike<unknown> | DataArray;
+  dims: readonly number[];
+}
+
+export type FeedValue = Tensor | OrtLikeTensor | TensorSequence | OptionalValue;
+
+/** As onnxruntime's InferenceSession.ValueMetadata. */
+export type ValueMetadata =
+  | { readonly name: string; readonly isTensor: true; readonly type: DType; readonly shape: readonly (number | string)[] }
+  | { readonly name: string; readonly isTensor: false; readonly valueType: string };
+
+const ORT_TYPES: Record<string, DType> = {
+  float32: 'float32',
+  float64: 'float64',
+  float16: 'float16',
+  bfloat16: 'bfloat16',
+  int8: 'int8',
+  uint8: 'uint8',
+  int16: 'int16',
+  uint16: 'uint16',
+  int32: 'int32',
+  uint32: 'uint32',
+  int64: 'int64',
+  uint64: 'uint64',
+  bool: 'bool',
+  string: 'string',
+};
+
+function metadataOf(vi: ValueInfo): ValueMetadata {
+  const t = vi.type;
+  if (t?.kind === 'tensor') {
+    return {
+      name: vi.name,
+      isTensor: true,
+      type: t.dtype,
+      // Unknown dims read -1, as onnxruntime reports them.
+      shape: (t.shape ?? []).map((d) => (d === null ? -1 : d)),
+    };
+  }
+  return { name: vi.name, isTensor: false, valueType: fmtType(t) };
+}
+
+function isOrtLike(v: unknown): v is OrtLikeTensor {
+  return typeof v === 'object' && v !== null && 'type' in v && 'data' in v && 'dims' in v && !(v instanceof Tensor);
+}
+
+function toTensor(name: string, v: OrtLikeTensor): Tensor {
+  const dtype = ORT_TYPES[v.type] ?? (isDType(v.type) ? v.type : undefined);
+  if (!dtype) throw new TesseraError('DTYPE_MISMATCH', `input '${name}': unsupported tensor type '${v.type}'`);
+  const dims = [...v.dims];
+  if (dims.some((d) => !Number.isSafeInteger(d) || d < 0)) {
+    throw new TesseraError('SHAPE_MISMATCH', `input '${name}': invalid dims ${fmtShape(dims)}`);
+  }
+  let data = v.data as DataArray;
+  if (dtype === 'bool' && !(data instanceof Uint8Array)) data = Uint8Array.from(v.data as ArrayLike<number>, (x) => (x ? 1 : 0));
+  else if (dtype === 'string' && !Array.isArray(data)) data = Array.from(v.data as ArrayLike<unknown>, String);
+  else if (!storageMatches(dtype, data)) {
+    throw new TesseraError(
+      'DTYPE_MISMATCH',
+      `input '${name}': data of type ${(v.data as object).constructor?.name} does not hold ${v.type}`,
+    );
+  }
+  const n = dims.reduce((a, b) => a * b, 1);
+  if (data.length !== n) {
+    throw new TesseraError('SHAPE_MISMATCH', `input '${name}': dims ${fmtShape(dims)} need ${n} elements, data has ${data.length}`);
+  }
+  return Tensor.fromData(data, dims, dtype);
+}
+
+export class InferenceSession {
+  /** The model after passes. */
+  readonly model: Model;
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  readonly inputMetadata: readonly ValueMetadata[];
+  readonly outputMetadata: readonly ValueMetadata[];
+  /** Passes that ran at load and how many changes each made. */
+  readonly optimizations: readonly PassResult[];
+  /** Bytes the weights (initializers, subgraphs included) take. */
+  readonly weightBytes: number;
+  /** Planned peak bytes of live intermediate values, from declared shapes (a lower bound when `complete` is false). */
+  readonly memoryPlan: MemoryPlan;
+  /** Peak bytes of live intermediate values measured during the last run. */
+  lastRunPeakBytes = 0;
+
+  private readonly executor: GraphExecutor;
+  private readonly plan: GraphPlan;
+  private readonly options: SessionOptions;
+  private readonly weightStorages: Set<object>;
+  private readonly inputsByName: Map<string, ValueInfo>;
+  /** Inputs backed by an initializer (IR < 4): feeding them is optional. */
+  private readonly overridable: Set<string>;
+
+  private constructor(model: Model, options: SessionOptions) {
+    this.options = options;
+    checkScopes(model.graph);
+    checkModelOps(model);
+    this.optimizations = optimizeModel(model, options.graphOptimizationLevel ?? 'all', options.passes);
+    if (options.device && options.device !== 'cpu') moveWeights(model.graph, options.device);
+    this.model = model;
+    const g = model.graph;
+    this.overridable = new Set(g.inputs.filter((i) => g.initializers.has(i.name)).map((i) => i.name));
+    const required = g.inputs.filter((i) => !this.overridable.has(i.name));
+    for (const vi of g.inputs) {
+      if (vi.type?.kind === 'unsupported') {
+        throw new TesseraError('UNSUPPORTED', `input '${vi.name}': values of type ${vi.type.what} are not supported`);
+      }
+    }
+    this.inputsByName = new Map(g.inputs.map((i) => [i.name, i]));
+    this.inputNames = required.map((i) => i.name);
+    this.outputNames = g.outputs.map((o) => o.name);
+    this.executor = new GraphExecutor({ opsets: model.opsets, estimate: estimateOutputBytes });
+    this.plan = this.executor.plan(g, 'model graph');
+
+    const weights = new Set<object>();
+    let wb = 0;
+    const graphs = new Set<Graph>([g]);
+    for (const { graph } of allNodes(g)) graphs.add(graph);
+    for (const graph of graphs) {
+      for (const t of graph.initializers.values()) {
+        if (!weights.has(t.storage)) {
+          weights.add(t.storage);
+          wb += storageBytes(t.storage);
+        }
+      }
+    }
+    this.weightStorages = weights;
+    this.weightBytes = wb;
+    const limit = options.memoryLimitBytes;
+    if (limit !== undefined && wb > limit) {
+      throw new TesseraError(
+        'RESOURCE_EXHAUSTED',
+        `model: its weights take ${wb} bytes, more than memoryLimitBytes (${limit})`,
+      );
+    }
+    const inferred = inferGraph(g, model.opsets);
+    for (const o of g.outputs) if (!o.type || (o.type.kind === 'tensor' && !o.type.shape)) o.type = inferred.types.get(o.name) ?? o.type;
+    this.inputMetadata = required.map(metadataOf);
+    this.outputMetadata = g.outputs.map(metadataOf);
+    this.memoryPlan = planMemory(g, this.plan, inferred.types, limit, wb);
+  }
+
+  /** Loads a model from a path, bytes, or an already imported Model (which the passes then modify). */
+  static async create(source: string | Uint8Array | ArrayBuffer | Model, options: SessionOptions = {}): Promise<InferenceSession> {
+    if (typeof source === 'string') {
+      let bytes: Uint8Array;
+      try {
+        bytes = await readFile(source);
+      } catch (e) {
+        throw new TesseraError('NOT_FOUND', `cannot read model '${source}': ${(e as Error).message}`, { cause: e });
+      }
+      return InferenceSession.fromBytes(bytes, { baseDir: dirname(source), ...options });
+    }
+    if (source instanceof Uint8Array || source instanceof ArrayBuffer) return InferenceSession.fromBytes(source, options);
+    return new InferenceSession(source, options);
+  }
+
+  /** Synchronous create() from model bytes. */
+  static fromBytes(bytes: Uint8Array | ArrayBuffer, options: SessionOptions = {}): InferenceSession {
+    const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+    const model = importOnnxBytes(u8, { baseDir: options.baseDir, maxElements: options.maxTensorElements });
+    return new InferenceSession(model, options);
+  }
+
+  /** Synchronous create() from an imported model. */
+  static fromModel(model: Model, options: SessionOptions = {}): InferenceSession {
+    return new InferenceSession(model, options);
+  }
+
+  /** Runs the model; outputs are Tessera tensors keyed by name. Sequence/optional outputs: use runValues. */
+  async run(feeds: Record<string, FeedValue>, fetches?: readonly string[], options?: RunOptions): Promise<Record<string, Tensor>> {
+    const out = this.runValues(feeds, fetches, options);
+    for (const [k, v] of Object.entries(out)) {
+      if (!isTensorValue(v)) {
+        throw new TesseraError(
+          'INVALID_ARGUMENT',
+          `output '${k}' is a ${v instanceof TensorSequence ? 'sequence' : 'optional'}, not a tensor: use session.runValues()`,
+        );
+      }
+    }
+    return out as Record<string, Tensor>;
+  }
+
+  /** Runs the model synchronously, returning every kind of value (tensors, sequences, optionals). */
+  runValues(feeds: Record<string, FeedValue>, fetches?: readonly string[], options: RunOptions = {}): Record<string, Value> {
+    const g = this.model.graph;
+    const bound = this.bindFeeds(feeds);
+    const names = fetches ?? this.outputNames;
+    for (const n of names) {
+      const produced = g.outputs.some((o) => o.name === n) || g.nodes.some((x) => x.outputs.includes(n)) || g.initializers.has(n) || this.inputsByName.has(n);
+      if (!produced) {
+        throw new TesseraError('INVALID_ARGUMENT', `fetch '${n}' is not a value of the model; its outputs are ${this.outputNames.join(', ')}`);
+      }
+    }
+    const limit = this.options.memoryLimitBytes;
+    if (limit !== undefined) {
+      // Plan with the bound shapes first, so a run that cannot fit is refused before it starts.
+      const types = new Map<string, ValueType>();
+      for (const [k, v] of bound) if (isTensorValue(v)) types.set(k, { kind: 'tensor', dtype: v.dtype, shape: [...v.shape] });
+      planMemory(g, this.plan, inferGraph(g, this.model.opsets, types).types, limit, this.weightBytes);
+    }
+    const excluded = new Set<object>(this.weightStorages);
+    for (const v of bound.values()) if (isTensorValue(v)) excluded.add(v.storage);
+    const state = new RunState(
+      { memoryLimitBytes: limit, baseBytes: this.weightBytes, timeoutMs: options.timeoutMs ?? this.options.runTimeoutMs },
+      excluded,
+    );
+    const values = this.executor.run(g, bound, state, names);
+    this.lastRunPeakBytes = state.peakBytes;
+    const out: Record<string, Value> = {};
+    names.forEach((n, i) => {
+      out[n] = values[i]!;
+    });
+    return out;
+  }
+
+  /** Planned peak of live intermediate bytes for concrete input shapes. */
+  planFor(inputShapes: Record<string, readonly number[]>): MemoryPlan {
+    const types = new Map<string, ValueType>();
+    for (const [k, s] of Object.entries(inputShapes)) {
+      const vi = this.inputsByName.get(k);
+      if (vi?.type?.kind === 'tensor') types.set(k, { kind: 'tensor', dtype: vi.type.dtype, shape: [...s] });
+    }
+    return planMemory(this.model.graph, this.plan, inferGraph(this.model.graph, this.model.opsets, types).types);
+  }
+
+  /** Checks feeds against the declared inputs and returns them as runtime values. */
+  private bindFeeds(feeds: Record<string, FeedValue>): Map<string, Value> {
+    if (typeof feeds !== 'object' || feeds === null) throw new TesseraError('INVALID_ARGUMENT', 'run(): feeds must be an object of input name -> tensor');
+    const bound = new Map<string, Value>();
+    const symbols = new Map<string, { value: number; input: string }>();
+    for (const [name, raw] of Object.entries(feeds)) {
+      const vi = this.inputsByName.get(name);
+      if (!vi) {
+        throw new TesseraError(
+          'INVALID_ARGUMENT',
+          `feed '${name}' is not an input of the model; its inputs are ${this.inputNames.join(', ') || '(none)'}`,
+        );
+      }
+      let v: Value;
+      if (isOrtLike(raw)) v = toTensor(name, raw);
+      else if (raw instanceof Tensor || raw instanceof TensorSequence || raw instanceof OptionalValue) v = raw;
+      else {
+        throw new TesseraError('INVALID_ARGUMENT', `input '${name}': expected a Tensor or { type, data, dims }, got ${typeof raw}`);
+      }
+      this.checkValue(name, vi.type, v, symbols);
+      if (this.options.device && this.options.device !== 'cpu' && isTensorValue(v)) v = moveToDevice(v, this.options.device);
+      bound.set(name, v);
+    }
+    for (const name of this.inputNames) {
+      if (!bound.has(name)) {
+        throw new TesseraError('INVALID_ARGUMENT', `input '${name}' (${fmtType(this.inputsByName.get(name)?.type)}) is missing from the feeds`);
+      }
+    }
+    return bound;
+  }
+
+  private checkValue(name: string, type: ValueType | undefined, v: Value, symbols: Map<string, { value: number; input: string }>): void {
+    if (!type) return;
+    if (type.kind === 'optional') {
+      if (v instanceof OptionalValue) return;
+      // A bare tensor or sequence is accepted where an optional of it is declared.
+      return this.checkValue(name, type.elem, v, symbols);
+    }
+    if (type.kind === 'sequence') {
+      if (!(v instanceof TensorSequence)) throw new TesseraError('INVALID_ARGUMENT', `input '${name}': expected a sequence, got a ${describe(v)}`);
+      return;
+    }
+    if (type.kind !== 'tensor') return;
+    if (!isTensorValue(v)) throw new TesseraError('INVALID_ARGUMENT', `input '${name}': expected a tensor, got a ${describe(v)}`);
+    if (v.dtype !== type.dtype) {
+      throw new TesseraError('DTYPE_MISMATCH', `input '${name}': expected dtype ${type.dtype}, got ${v.dtype}`);
+    }
+    if (!type.shape) return;
+    if (v.ndim !== type.shape.length) {
+      throw new TesseraError(
+        'SHAPE_MISMATCH',
+        `input '${name}': expected rank ${type.shape.length} (${fmtType(type)}), got shape ${fmtShape(v.shape)}`,
+      );
+    }
+    type.shape.forEach((d: Dim, i) => {
+      const got = v.shape[i]!;
+      if (typeof d === 'number' && d !== got) {
+        throw new TesseraError('SHAPE_MISMATCH', `input '${name}': dim ${i} must be ${d} (${fmtType(type)}), got shape ${fmtShape(v.shape)}`);
+      }
+      if (typeof d === 'string') {
+        const prev = symbols.get(d);
+        if (prev && prev.value !== got) {
+          throw new TesseraError(
+            'SHAPE_MISMATCH',
+            `input '${name}': dim ${i} ('${d}') is ${got}, but input '${prev.input}' bound '${d}' to ${prev.value}`,
+          );
+        }
+        if (!prev) symbols.set(d, { value: got, input: name });
+      }
+    });
+  }
+
+  /** Releases the model (ONNX Runtime API parity; memory is garbage-collected). */
+  async release(): Promise<void> {}
+}
+
+function describe(v: Value): string {
+  return v instanceof TensorSequence ? 'sequence' : v instanceof OptionalValue ? 'optional' : 'tensor';
+}
+
+function moveWeights(g: Graph, device: Device): void {
+  for (const [k, t] of g.initializers) g.initializers.set(k, moveToDevice(t, device));
+}
