@@ -14,7 +14,15 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GraphOptimizationLevel } from '../src/index.js';
-import { listTests, PASSING_FILE, readPassing, REPO_ROOT, SUITES, type Suite, type TestResult } from '../test/conformance/harness.js';
+import {
+  listTests,
+  PASSING_FILE,
+  REPO_ROOT,
+  readPassing,
+  SUITES,
+  type Suite,
+  type TestResult,
+} from '../test/conformance/harness.js';
 import { runInWorkers } from '../test/conformance/pool.js';
 
 function arg(name: string): string | undefined {
@@ -47,7 +55,8 @@ const results = await runInWorkers(cases, {
   graphOptimizationLevel: (arg('opt-level') ?? 'all') as GraphOptimizationLevel,
   onResult: (r, done, total) => {
     if (process.stderr.isTTY) process.stderr.write(`\r${done}/${total} ${r.id.padEnd(70).slice(0, 70)}`);
-    if (flag('verbose') && r.status !== 'passed') console.log(`${r.status.padEnd(11)} ${r.id}: ${r.reason ?? ''}`);
+    if (flag('verbose') && r.status !== 'passed')
+      console.log(`${r.status.padEnd(11)} ${r.id}: ${r.reason ?? ''}`);
   },
 });
 if (process.stderr.isTTY) process.stderr.write('\n');
@@ -60,7 +69,9 @@ for (const r of results) {
   c[r.status]++;
   bySuite.set(s, c);
 }
-console.log(`\n${'suite'.padEnd(20)}${'passed'.padStart(8)}${'failed'.padStart(8)}${'unsupp.'.padStart(9)}${'timeout'.padStart(9)}${'total'.padStart(7)}   pass %`);
+console.log(
+  `\n${'suite'.padEnd(20)}${'passed'.padStart(8)}${'failed'.padStart(8)}${'unsupp.'.padStart(9)}${'timeout'.padStart(9)}${'total'.padStart(7)}   pass %`,
+);
 for (const [s, c] of bySuite) {
   const total = c.passed + c.failed + c.unsupported + c.timeout;
   console.log(
@@ -72,7 +83,12 @@ for (const r of results) for (const op of r.missingOps ?? []) missing.set(op, (m
 const top = [...missing].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
 if (top.length) {
   console.log(`\nmissing ops (tests needing each), ${top.length} in all:`);
-  console.log(top.slice(0, 40).map(([op, n]) => `  ${op} ${n}`).join('\n'));
+  console.log(
+    top
+      .slice(0, 40)
+      .map(([op, n]) => `  ${op} ${n}`)
+      .join('\n'),
+  );
 }
 console.log(`\n${results.length} tests in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
@@ -85,7 +101,12 @@ writeFileSync(
       date: new Date().toISOString(),
       suites: Object.fromEntries(bySuite),
       missingOps: Object.fromEntries(top),
-      tests: Object.fromEntries(results.map((r) => [r.id, { status: r.status, reason: r.reason, missingOps: r.missingOps, ms: r.ms }])),
+      tests: Object.fromEntries(
+        results.map((r) => [
+          r.id,
+          { status: r.status, reason: r.reason, missingOps: r.missingOps, ms: r.ms },
+        ]),
+      ),
     },
     null,
     1,

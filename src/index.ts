@@ -5,3 +5,6 @@ export * as nn from './nn/index.js';
 export * as optim from './optim/index.js';
 export * as metrics from './metrics/index.js';
 export * from './importers/index.js';
+export * as train from './train/index.js';
+export { Trainer, TrainingSession } from './train/index.js';
+export { trace, type Traceable, type TraceOptions } from './runtime/trace.js';

@@ -1,6 +1,10 @@
-/** Cast / CastLike: dtype conversion with C-like semantics (truncation toward zero, wrap-around). */
+/**
+ * Cast / CastLike: dtype conversion with C-like semantics (truncation toward zero, wrap-around,
+ * 4-/2-bit integers included). float8 targets follow `saturate` (default 1: out-of-range values and
+ * Inf clamp to the largest finite value) and float8e8m0 `round_mode` (up, down, nearest).
+ */
 import { copyContiguous, mapUnary } from '../backends/cpu/elementwise.js';
-import { allocate, type DType, isDType, isFloat } from '../runtime/dtype.js';
+import { allocate, type DType, encodeFloat8, isDType, isFloat, isFloat8 } from '../runtime/dtype.js';
 import { TesseraError } from '../runtime/errors.js';
 import { Tensor } from '../runtime/tensor.js';
 import { input } from './helpers.js';
@@ -22,6 +26,16 @@ export const ONNX_DTYPE: Record<number, DType> = {
   12: 'uint32',
   13: 'uint64',
   16: 'bfloat16',
+  17: 'float8e4m3fn',
+  18: 'float8e4m3fnuz',
+  19: 'float8e5m2',
+  20: 'float8e5m2fnuz',
+  21: 'uint4',
+  22: 'int4',
+  23: 'float4e2m1',
+  24: 'float8e8m0',
+  25: 'uint2',
+  26: 'int2',
 };
 export const DTYPE_ONNX: Record<DType, number> = Object.fromEntries(
   Object.entries(ONNX_DTYPE).map(([k, v]) => [v, Number(k)]),
@@ -39,8 +53,45 @@ function formatFloat(v: number): string {
   return String(v);
 }
 
-export function castTensor(x: Tensor, to: DType): Tensor {
+export interface CastOptions {
+  /** float8 targets: clamp out-of-range values (and Inf) to the largest finite value (default true). */
+  saturate?: boolean;
+  /** float8e8m0 target: how to round to a power of two (default 'up'). */
+  roundMode?: 'up' | 'down' | 'nearest';
+}
+
+function roundModeOf(v: unknown): 'up' | 'down' | 'nearest' {
+  if (v === undefined || v === 'up' || v === 'down' || v === 'nearest') return v ?? 'up';
+  throw new TesseraError(
+    'INVALID_ARGUMENT',
+    `Cast: round_mode must be 'up', 'down' or 'nearest', got ${JSON.stringify(v)}`,
+  );
+}
+
+function castOptions(attrs: Record<string, unknown>): CastOptions {
+  return {
+    saturate: attrs.saturate === undefined || attrs.saturate !== 0,
+    roundMode: roundModeOf(attrs.round_mode),
+  };
+}
+
+function parseNumber(s: string): number {
+  const t = s.trim().toLowerCase();
+  if (t === 'inf' || t === '+inf' || t === 'infinity') return Number.POSITIVE_INFINITY;
+  if (t === '-inf' || t === '-infinity') return Number.NEGATIVE_INFINITY;
+  return Number(t);
+}
+
+export function castTensor(x: Tensor, to: DType, opts: CastOptions = {}): Tensor {
   if (x.dtype === to) return copyContiguous(x);
+  if (isFloat8(to)) {
+    // Straight from each exact source value to the nearest pattern: no intermediate rounding.
+    const vals = x.dtype === 'string' ? (x.dataSync() as string[]).map(parseNumber) : x.numbers();
+    const out = allocate(to, vals.length) as Uint8Array;
+    const saturate = opts.saturate ?? true;
+    for (let i = 0; i < vals.length; i++) out[i] = encodeFloat8(to, vals[i]!, saturate, opts.roundMode);
+    return Tensor.fromData(out, x.shape, to);
+  }
   if (to === 'string') {
     const vals = x.numbers();
     const out = allocate('string', vals.length) as string[];
@@ -49,14 +100,8 @@ export function castTensor(x: Tensor, to: DType): Tensor {
     return Tensor.fromData(out, x.shape, 'string');
   }
   if (x.dtype === 'string') {
-    const src = x.dataSync() as string[];
-    const nums = src.map((s) => {
-      const t = s.trim().toLowerCase();
-      if (t === 'inf' || t === '+inf' || t === 'infinity') return Number.POSITIVE_INFINITY;
-      if (t === '-inf' || t === '-infinity') return Number.NEGATIVE_INFINITY;
-      return Number(t);
-    });
-    return mapUnary(Tensor.fromData(Float64Array.from(nums), x.shape, 'float64'), (v) => v, to);
+    const nums = (x.dataSync() as string[]).map(parseNumber);
+    return castTensor(Tensor.fromData(Float64Array.from(nums), x.shape, 'float64'), to, opts);
   }
   if ((x.dtype === 'int64' || x.dtype === 'uint64') && (to === 'int64' || to === 'uint64')) {
     const src = x.dataSync() as BigInt64Array;
@@ -66,7 +111,7 @@ export function castTensor(x: Tensor, to: DType): Tensor {
     return Tensor.fromData(out, x.shape, to);
   }
   // Float -> int truncates toward zero; encodeNumber (via mapUnary) wraps like a C cast.
-  const trunc = isFloat(x.dtype) && !isFloat(to) && to !== 'bool';
+  const trunc = (isFloat(x.dtype) || isFloat8(x.dtype)) && !isFloat(to) && to !== 'bool';
   return mapUnary(x, trunc ? Math.trunc : (v) => v, to);
 }
 
@@ -75,7 +120,7 @@ registerOp({
   minInputs: 1,
   maxInputs: 1,
   kernels: {
-    cpu: (inputs, attrs) => [castTensor(input(inputs, 0, 'Cast'), targetDType(attrs.to))],
+    cpu: (inputs, attrs) => [castTensor(input(inputs, 0, 'Cast'), targetDType(attrs.to), castOptions(attrs))],
   },
   grad: ({ inputs }, [dy]) => {
     const x = inputs[0]!;
@@ -89,7 +134,9 @@ registerOp({
   minInputs: 2,
   maxInputs: 2,
   kernels: {
-    cpu: (inputs) => [castTensor(input(inputs, 0, 'CastLike'), input(inputs, 1, 'CastLike').dtype)],
+    cpu: (inputs, attrs) => [
+      castTensor(input(inputs, 0, 'CastLike'), input(inputs, 1, 'CastLike').dtype, castOptions(attrs)),
+    ],
   },
   grad: ({ inputs }, [dy]) => [dy ? dispatch1('Cast', [dy], { to: inputs[0]!.dtype }) : null, null],
 });

@@ -112,6 +112,29 @@ export function getOp(name: string, opset?: number, domain?: string): OpDef {
   return def;
 }
 
+/**
+ * Adds a kernel for `device` to every registered definition of an op (optionally only the one
+ * registered `since` a given opset, or those from `minSince` on), so a backend can register its
+ * kernels from its own files. Returns how many definitions got it.
+ */
+export function registerKernel(
+  name: string,
+  device: Device,
+  kernel: Kernel,
+  opts: { since?: number; minSince?: number; domain?: string } = {},
+): number {
+  const list = registry.get(key(normDomain(opts.domain), name)) ?? [];
+  let n = 0;
+  for (const def of list) {
+    const since = def.since ?? 1;
+    if (opts.since !== undefined && since !== opts.since) continue;
+    if (opts.minSince !== undefined && since < opts.minSince) continue;
+    def.kernels[device] = kernel;
+    n++;
+  }
+  return n;
+}
+
 /** Every registered op, newest definition of each. */
 export function listOps(): OpDef[] {
   return [...registry.values()].map((l) => l[l.length - 1]!);
@@ -163,7 +186,9 @@ export function dispatch(
     );
   }
   const merged = def.defaults ? { ...def.defaults, ...dropUndefined(attrs) } : attrs;
-  const device = inputs.find((t) => t !== undefined)?.device ?? 'cpu';
+  // A non-CPU input decides the device, so a CPU constant beside a GPU tensor (in any position) is
+  // uploaded by the GPU kernel rather than handing a GPU tensor to a CPU kernel.
+  const device = (inputs.find((t) => t !== undefined && t.device !== 'cpu') ?? inputs.find((t) => t !== undefined))?.device ?? 'cpu';
   const ctx: KernelContext = {
     op: name,
     opset,

@@ -4,6 +4,15 @@
  * and eager code share one vocabulary.
  */
 import { TesseraError } from './errors.js';
+import {
+  decodeE8M0,
+  decodeMiniFloat,
+  encodeE8M0,
+  encodeMiniFloat,
+  isMiniFloatDType,
+  type MiniFloatDType,
+  miniFloatTable,
+} from './minifloat.js';
 
 export type DType =
   | 'float32'
@@ -19,7 +28,19 @@ export type DType =
   | 'int64'
   | 'uint64'
   | 'bool'
-  | 'string';
+  | 'string'
+  // Low-precision types (ONNX quantization and float8 tensors), one element per byte of storage:
+  // float8/float4 as bit patterns (src/runtime/minifloat.ts), 4-/2-bit integers as their values.
+  | 'float8e4m3fn'
+  | 'float8e4m3fnuz'
+  | 'float8e5m2'
+  | 'float8e5m2fnuz'
+  | 'float8e8m0'
+  | 'float4e2m1'
+  | 'int4'
+  | 'uint4'
+  | 'int2'
+  | 'uint2';
 
 export type TypedArray =
   | Float32Array
@@ -53,6 +74,16 @@ const STORAGE: Record<Exclude<DType, 'string'>, ArrayCtor> = {
   int64: BigInt64Array,
   uint64: BigUint64Array,
   bool: Uint8Array,
+  float8e4m3fn: Uint8Array,
+  float8e4m3fnuz: Uint8Array,
+  float8e5m2: Uint8Array,
+  float8e5m2fnuz: Uint8Array,
+  float8e8m0: Uint8Array,
+  float4e2m1: Uint8Array,
+  int4: Int8Array,
+  uint4: Uint8Array,
+  int2: Int8Array,
+  uint2: Uint8Array,
 };
 
 export const DTYPES: readonly DType[] = [...(Object.keys(STORAGE) as DType[]), 'string'];
@@ -88,9 +119,61 @@ export function isInt(d: DType): boolean {
 export function isBigInt(d: DType): boolean {
   return d === 'int64' || d === 'uint64';
 }
-/** Storage holds something other than the number itself (16-bit float patterns, BigInt). */
+/** Storage holds something other than the number itself (16-bit float patterns, BigInt, float8 patterns), or writes need more than a TypedArray store (4-/2-bit wrap-around). */
 export function needsConversion(d: DType): boolean {
-  return d === 'float16' || d === 'bfloat16' || d === 'int64' || d === 'uint64';
+  return d === 'float16' || d === 'bfloat16' || d === 'int64' || d === 'uint64' || isLowPrecision(d);
+}
+
+/** float8 and float4 types: bit patterns in a Uint8Array (float8e8m0 included). */
+export function isFloat8(d: DType): boolean {
+  return isMiniFloatDType(d) || d === 'float8e8m0';
+}
+/** int4/uint4/int2/uint2: values in an Int8Array/Uint8Array, packed in ONNX files. */
+export function isSubByteInt(d: DType): boolean {
+  return d === 'int4' || d === 'uint4' || d === 'int2' || d === 'uint2';
+}
+/** The low-precision storage types: float8, float4 and the sub-byte integers. */
+export function isLowPrecision(d: DType): boolean {
+  return isFloat8(d) || isSubByteInt(d);
+}
+/** Bits one element takes in ONNX storage (4 or 2 for the packed types; 0 for strings). */
+export function bitWidth(d: DType): number {
+  if (d === 'int4' || d === 'uint4' || d === 'float4e2m1') return 4;
+  if (d === 'int2' || d === 'uint2') return 2;
+  return 8 * bytesPerElement(d);
+}
+/** [min, max] of an integer dtype (bool is [0, 1]); undefined for floats and strings. */
+export function intRange(d: DType): [number, number] | undefined {
+  switch (d) {
+    case 'bool':
+      return [0, 1];
+    case 'int2':
+      return [-2, 1];
+    case 'uint2':
+      return [0, 3];
+    case 'int4':
+      return [-8, 7];
+    case 'uint4':
+      return [0, 15];
+    case 'int8':
+      return [-128, 127];
+    case 'uint8':
+      return [0, 255];
+    case 'int16':
+      return [-32768, 32767];
+    case 'uint16':
+      return [0, 65535];
+    case 'int32':
+      return [-(2 ** 31), 2 ** 31 - 1];
+    case 'uint32':
+      return [0, 2 ** 32 - 1];
+    case 'int64':
+      return [-(2 ** 63), 2 ** 63 - 1];
+    case 'uint64':
+      return [0, 2 ** 64 - 1];
+    default:
+      return undefined;
+  }
 }
 
 /** The dtype whose storage class matches a TypedArray (Uint8Array -> uint8, Uint16Array -> uint16). */
@@ -177,6 +260,14 @@ export function getNumber(dtype: DType, a: DataArray, i: number): number {
       return Number((a as BigInt64Array)[i]!);
     case 'string':
       return Number((a as string[])[i]);
+    case 'float8e4m3fn':
+    case 'float8e4m3fnuz':
+    case 'float8e5m2':
+    case 'float8e5m2fnuz':
+    case 'float4e2m1':
+      return decodeMiniFloat(dtype, (a as Uint8Array)[i]!);
+    case 'float8e8m0':
+      return decodeE8M0((a as Uint8Array)[i]!);
     default:
       return (a as Float64Array)[i]!;
   }
@@ -199,9 +290,40 @@ export function encodeNumber(dtype: DType, v: number): number | bigint {
       return Number.isFinite(v) ? BigInt.asUintN(64, BigInt(Math.trunc(v))) : 0n;
     case 'bool':
       return v !== 0 ? 1 : 0; // NaN is true, as in C, ONNX Runtime and torch
+    // Sub-byte integers wrap like a C cast: truncate, keep the low bits, sign-extend.
+    case 'int4':
+      return ((v | 0) << 28) >> 28;
+    case 'uint4':
+      return (v | 0) & 15;
+    case 'int2':
+      return ((v | 0) << 30) >> 30;
+    case 'uint2':
+      return (v | 0) & 3;
+    // float8/float4: nearest, ties to even, without saturation (as torch's .to(float8)); Cast's
+    // `saturate` is applied by the Cast op (src/ops/cast.ts).
+    case 'float8e4m3fn':
+    case 'float8e4m3fnuz':
+    case 'float8e5m2':
+    case 'float8e5m2fnuz':
+    case 'float4e2m1':
+      return encodeMiniFloat(dtype, v, false);
+    case 'float8e8m0':
+      return encodeE8M0(v, false, 'up');
     default:
       return v;
   }
+}
+
+/** Encodes `v` into a float8/float4 pattern with Cast's `saturate` and float8e8m0 `round_mode`. */
+export function encodeFloat8(
+  dtype: DType,
+  v: number,
+  saturate: boolean,
+  roundMode: 'up' | 'down' | 'nearest' = 'up',
+): number {
+  if (dtype === 'float8e8m0') return encodeE8M0(v, saturate, roundMode);
+  if (isMiniFloatDType(dtype)) return encodeMiniFloat(dtype, v, saturate);
+  throw new TesseraError('INTERNAL', `encodeFloat8: ${dtype} is not a float8/float4 type`);
 }
 
 /** A storage array of `dtype` filled from plain numbers. */
@@ -217,8 +339,18 @@ export function fromNumbers(dtype: DType, values: ArrayLike<number>): DataArray 
   return out;
 }
 
-/** Storage converted to plain numbers: 16-bit floats decode to Float32Array, 64-bit ints to Float64Array. */
+/** Storage converted to plain numbers: 16-, 8- and 4-bit floats decode to Float32Array, 64-bit ints to Float64Array. */
 export function toNumbers(dtype: DType, a: DataArray): Exclude<TypedArray, BigInt64Array | BigUint64Array> {
+  if (isMiniFloatDType(dtype) || dtype === 'float8e8m0') {
+    const out = new Float32Array(a.length);
+    const bits = a as Uint8Array;
+    if (dtype === 'float8e8m0') for (let i = 0; i < a.length; i++) out[i] = decodeE8M0(bits[i]!);
+    else {
+      const table = miniFloatTable(dtype as MiniFloatDType);
+      for (let i = 0; i < a.length; i++) out[i] = table[bits[i]!]!;
+    }
+    return out;
+  }
   if (dtype === 'float16' || dtype === 'bfloat16') {
     const out = new Float32Array(a.length);
     const dec = dtype === 'float16' ? f16ToF32 : bf16ToF32;
@@ -249,6 +381,17 @@ const CATEGORY: Record<DType, number> = {
   float32: 2,
   float64: 2,
   string: 3,
+  // Low-precision types do not promote (as torch refuses for float8): cast them first.
+  float8e4m3fn: 4,
+  float8e4m3fnuz: 4,
+  float8e5m2: 4,
+  float8e5m2fnuz: 4,
+  float8e8m0: 4,
+  float4e2m1: 4,
+  int4: 4,
+  uint4: 4,
+  int2: 4,
+  uint2: 4,
 };
 const INT_ORDER: DType[] = ['uint8', 'int8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64'];
 const FLOAT_ORDER: DType[] = ['float16', 'bfloat16', 'float32', 'float64'];
@@ -258,7 +401,8 @@ export function promoteTypes(a: DType, b: DType): DType {
   if (a === b) return a;
   const ca = CATEGORY[a];
   const cb = CATEGORY[b];
-  if (ca === 3 || cb === 3) throw new TesseraError('DTYPE_MISMATCH', `cannot promote ${a} with ${b}`);
+  if (ca === 3 || cb === 3 || ca === 4 || cb === 4)
+    throw new TesseraError('DTYPE_MISMATCH', `cannot promote ${a} with ${b}`);
   if (ca !== cb) return ca > cb ? a : b;
   if (ca === 2) {
     if ((a === 'float16' && b === 'bfloat16') || (a === 'bfloat16' && b === 'float16')) return 'float32';

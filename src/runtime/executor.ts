@@ -10,13 +10,25 @@
  */
 import type { SubgraphRuntime } from '../ops/control/runtime.js';
 import { dispatch, type GraphAttr, type OpInputs } from '../ops/registry.js';
-import { isGradEnabled, setGradEnabled } from './autograd.js';
+import { setGradEnabled } from './autograd.js';
 import { TesseraError } from './errors.js';
-import { freeVariables, type Graph, isSubgraphAttr, type Node, subgraphsOf, type Value, valueStorages } from './graph.js';
+import {
+  freeVariables,
+  type Graph,
+  isSubgraphAttr,
+  type Node,
+  subgraphsOf,
+  type Value,
+  valueStorages,
+} from './graph.js';
 import type { Storage, Tensor } from './tensor.js';
 
 /** Estimates the bytes a node's outputs will take, given its concrete inputs; undefined when unknown. */
-export type OutputEstimator = (node: Node, inputs: readonly (Value | undefined)[], opset: number) => number | undefined;
+export type OutputEstimator = (
+  node: Node,
+  inputs: readonly (Value | undefined)[],
+  opset: number,
+) => number | undefined;
 
 export interface ExecutorOptions {
   /** Opset version per domain ('' is ai.onnx). */
@@ -128,9 +140,11 @@ class Scope {
 /** The static part of running one graph: node order and when each value dies. */
 export interface GraphPlan {
   order: Node[];
-  /** Names to free after node i (intermediates and graph inputs whose last use is node i). */
+  /**
+   * Names to free after node i: intermediates and graph inputs whose last use is node i, and values
+   * nothing reads, right after the node that makes them.
+   */
   freeAfter: string[][];
-  /** Values produced by nodes that nothing reads: freed as soon as they are made. */
 }
 
 /** Topological order (stable: the file's order where it is already valid) and liveness. */
@@ -176,7 +190,10 @@ export function planGraph(g: Graph, what = 'graph'): GraphPlan {
   }
   if (order.length < g.nodes.length) {
     const stuck = g.nodes.find((_, i) => !done[i])!;
-    throw new TesseraError('INVALID_MODEL', `${what}: node '${stuck.name}' (${stuck.opType}) is part of a cycle`);
+    throw new TesseraError(
+      'INVALID_MODEL',
+      `${what}: node '${stuck.name}' (${stuck.opType}) is part of a cycle`,
+    );
   }
   const position = new Map<number, number>(order.map((nodeIdx, pos) => [nodeIdx, pos]));
   const lastUse = new Map<string, number>();
@@ -248,8 +265,14 @@ export class GraphExecutor {
         if (!isSubgraphAttr(body)) throw new TesseraError('INVALID_ARGUMENT', `${what}: not a subgraph`);
         const sub = body.graph;
         const subFeeds = new Map<string, Value | undefined>();
-        sub.inputs.forEach((vi, i) => subFeeds.set(vi.name, inputs[i]));
-        return this.runInScope(sub, subFeeds, state, sub.outputs.map((o) => o.name), scope);
+        for (const [i, vi] of sub.inputs.entries()) subFeeds.set(vi.name, inputs[i]);
+        return this.runInScope(
+          sub,
+          subFeeds,
+          state,
+          sub.outputs.map((o) => o.name),
+          scope,
+        );
       },
       checkDeadline: (what) => state.checkDeadline(what),
       checkFits: (bytes, what) => state.checkFits(bytes, () => what),
@@ -292,7 +315,8 @@ export class GraphExecutor {
         }
       });
       return fetch.map((name) => {
-        if (!scope.has(name)) throw new TesseraError('INVALID_MODEL', `graph '${g.name}': output '${name}' is never produced`);
+        if (!scope.has(name))
+          throw new TesseraError('INVALID_MODEL', `graph '${g.name}': output '${name}' is never produced`);
         return scope.get(name)!;
       });
     } finally {
@@ -335,9 +359,13 @@ export function nodeError(node: Node, e: unknown): TesseraError {
   }
   const err = e as Error;
   const alloc = err instanceof RangeError && /allocat|length|size/i.test(err.message);
-  return new TesseraError(alloc ? 'RESOURCE_EXHAUSTED' : 'INTERNAL', `${where}: ${err?.message ?? String(e)}`, {
-    cause: e,
-  });
+  return new TesseraError(
+    alloc ? 'RESOURCE_EXHAUSTED' : 'INTERNAL',
+    `${where}: ${err?.message ?? String(e)}`,
+    {
+      cause: e,
+    },
+  );
 }
 
 /** Storages of the given tensors (weights), for RunState's exclusion set. */
@@ -347,4 +375,4 @@ export function storagesOf(tensors: Iterable<Tensor>): Set<object> {
   return out;
 }
 
-export { isGradEnabled, Scope };
+export { Scope };

@@ -186,6 +186,16 @@ const ONNX_TYPE_WORD: Record<DType, string> = {
   uint64: 'uint64',
   bool: 'bool',
   string: 'string',
+  float8e4m3fn: 'float8e4m3fn',
+  float8e4m3fnuz: 'float8e4m3fnuz',
+  float8e5m2: 'float8e5m2',
+  float8e5m2fnuz: 'float8e5m2fnuz',
+  float8e8m0: 'float8e8m0',
+  float4e2m1: 'float4e2m1',
+  int4: 'int4',
+  uint4: 'uint4',
+  int2: 'int2',
+  uint2: 'uint2',
 };
 
 // ---- non-tensor runtime values ----------------------------------------------------------------
@@ -251,4 +261,39 @@ export function valueStorages(v: Value | undefined, out: Set<object> = new Set()
   else if (v instanceof OptionalValue) valueStorages(v.value, out);
   else out.add(v.storage);
   return out;
+}
+
+/**
+ * A structural copy of a model: graphs, nodes, value infos and attribute lists are new objects
+ * (subgraphs included); tensors are shared, since passes replace initializers instead of writing
+ * into them. Sessions optimize a copy so the caller's Model stays exportable.
+ */
+export function cloneModel(model: Model): Model {
+  return { ...model, opsets: new Map(model.opsets), metadata: { ...model.metadata }, graph: cloneGraph(model.graph) };
+}
+
+export function cloneGraph(g: Graph): Graph {
+  const cloneAttr = (v: unknown): unknown => {
+    if (isSubgraphAttr(v)) return { ...v, graph: cloneGraph(v.graph) };
+    if (Array.isArray(v)) return v.map(cloneAttr);
+    return v;
+  };
+  const info = (v: ValueInfo): ValueInfo => structuredCloneInfo(v);
+  return {
+    name: g.name,
+    nodes: g.nodes.map((n) => ({
+      ...n,
+      inputs: [...n.inputs],
+      outputs: [...n.outputs],
+      attrs: Object.fromEntries(Object.entries(n.attrs).map(([k, v]) => [k, cloneAttr(v)])) as Node['attrs'],
+    })),
+    inputs: g.inputs.map(info),
+    outputs: g.outputs.map(info),
+    initializers: new Map(g.initializers),
+    valueInfo: new Map([...g.valueInfo].map(([k, v]) => [k, info(v)])),
+  };
+}
+
+function structuredCloneInfo(v: ValueInfo): ValueInfo {
+  return v.type ? { name: v.name, type: JSON.parse(JSON.stringify(v.type)) as ValueType } : { name: v.name };
 }

@@ -12,6 +12,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { importOnnxBytes } from '../importers/onnx/model.js';
+import { moveToDevice } from './device.js';
 import { type DataArray, type DType, isDType, storageMatches } from './dtype.js';
 import { TesseraError } from './errors.js';
 import { GraphExecutor, type GraphPlan, RunState, storageBytes } from './executor.js';
@@ -19,6 +20,7 @@ import {
   allNodes,
   type Dim,
   fmtType,
+  cloneModel,
   type Graph,
   isTensorValue,
   type Model,
@@ -41,7 +43,6 @@ import {
 } from './passes/index.js';
 import { fmtShape } from './shape.js';
 import { type Device, Tensor } from './tensor.js';
-import { moveToDevice } from './device.js';
 
 export type { GraphOptimizationLevel, PassName };
 
@@ -81,7 +82,12 @@ export type FeedValue = Tensor | OrtLikeTensor | TensorSequence | OptionalValue;
 
 /** As onnxruntime's InferenceSession.ValueMetadata. */
 export type ValueMetadata =
-  | { readonly name: string; readonly isTensor: true; readonly type: DType; readonly shape: readonly (number | string)[] }
+  | {
+      readonly name: string;
+      readonly isTensor: true;
+      readonly type: DType;
+      readonly shape: readonly (number | string)[];
+    }
   | { readonly name: string; readonly isTensor: false; readonly valueType: string };
 
 const ORT_TYPES: Record<string, DType> = {
@@ -116,19 +122,24 @@ function metadataOf(vi: ValueInfo): ValueMetadata {
 }
 
 function isOrtLike(v: unknown): v is OrtLikeTensor {
-  return typeof v === 'object' && v !== null && 'type' in v && 'data' in v && 'dims' in v && !(v instanceof Tensor);
+  return (
+    typeof v === 'object' && v !== null && 'type' in v && 'data' in v && 'dims' in v && !(v instanceof Tensor)
+  );
 }
 
 function toTensor(name: string, v: OrtLikeTensor): Tensor {
   const dtype = ORT_TYPES[v.type] ?? (isDType(v.type) ? v.type : undefined);
-  if (!dtype) throw new TesseraError('DTYPE_MISMATCH', `input '${name}': unsupported tensor type '${v.type}'`);
+  if (!dtype)
+    throw new TesseraError('DTYPE_MISMATCH', `input '${name}': unsupported tensor type '${v.type}'`);
   const dims = [...v.dims];
   if (dims.some((d) => !Number.isSafeInteger(d) || d < 0)) {
     throw new TesseraError('SHAPE_MISMATCH', `input '${name}': invalid dims ${fmtShape(dims)}`);
   }
   let data = v.data as DataArray;
-  if (dtype === 'bool' && !(data instanceof Uint8Array)) data = Uint8Array.from(v.data as ArrayLike<number>, (x) => (x ? 1 : 0));
-  else if (dtype === 'string' && !Array.isArray(data)) data = Array.from(v.data as ArrayLike<unknown>, String);
+  if (dtype === 'bool' && !(data instanceof Uint8Array))
+    data = Uint8Array.from(v.data as ArrayLike<number>, (x) => (x ? 1 : 0));
+  else if (dtype === 'string' && !Array.isArray(data))
+    data = Array.from(v.data as ArrayLike<unknown>, String);
   else if (!storageMatches(dtype, data)) {
     throw new TesseraError(
       'DTYPE_MISMATCH',
@@ -137,7 +148,10 @@ function toTensor(name: string, v: OrtLikeTensor): Tensor {
   }
   const n = dims.reduce((a, b) => a * b, 1);
   if (data.length !== n) {
-    throw new TesseraError('SHAPE_MISMATCH', `input '${name}': dims ${fmtShape(dims)} need ${n} elements, data has ${data.length}`);
+    throw new TesseraError(
+      'SHAPE_MISMATCH',
+      `input '${name}': dims ${fmtShape(dims)} need ${n} elements, data has ${data.length}`,
+    );
   }
   return Tensor.fromData(data, dims, dtype);
 }
@@ -166,11 +180,15 @@ export class InferenceSession {
   /** Inputs backed by an initializer (IR < 4): feeding them is optional. */
   private readonly overridable: Set<string>;
 
-  private constructor(model: Model, options: SessionOptions) {
+  private constructor(model: Model, options: SessionOptions, owned = false) {
     this.options = options;
+    // Passes rewrite the graph: work on a copy unless the session imported the model itself.
+    if (!owned) model = cloneModel(model);
     checkScopes(model.graph);
     checkModelOps(model);
-    this.optimizations = optimizeModel(model, options.graphOptimizationLevel ?? 'all', options.passes);
+    this.optimizations = optimizeModel(model, options.graphOptimizationLevel ?? 'all', options.passes, {
+      memoryLimitBytes: options.memoryLimitBytes,
+    });
     if (options.device && options.device !== 'cpu') moveWeights(model.graph, options.device);
     this.model = model;
     const g = model.graph;
@@ -178,7 +196,10 @@ export class InferenceSession {
     const required = g.inputs.filter((i) => !this.overridable.has(i.name));
     for (const vi of g.inputs) {
       if (vi.type?.kind === 'unsupported') {
-        throw new TesseraError('UNSUPPORTED', `input '${vi.name}': values of type ${vi.type.what} are not supported`);
+        throw new TesseraError(
+          'UNSUPPORTED',
+          `input '${vi.name}': values of type ${vi.type.what} are not supported`,
+        );
       }
     }
     this.inputsByName = new Map(g.inputs.map((i) => [i.name, i]));
@@ -209,24 +230,32 @@ export class InferenceSession {
       );
     }
     const inferred = inferGraph(g, model.opsets);
-    for (const o of g.outputs) if (!o.type || (o.type.kind === 'tensor' && !o.type.shape)) o.type = inferred.types.get(o.name) ?? o.type;
+    for (const o of g.outputs)
+      if (!o.type || (o.type.kind === 'tensor' && !o.type.shape))
+        o.type = inferred.types.get(o.name) ?? o.type;
     this.inputMetadata = required.map(metadataOf);
     this.outputMetadata = g.outputs.map(metadataOf);
-    this.memoryPlan = planMemory(g, this.plan, inferred.types, limit, wb);
+    this.memoryPlan = planMemory(this.plan, inferred.types, limit, wb);
   }
 
-  /** Loads a model from a path, bytes, or an already imported Model (which the passes then modify). */
-  static async create(source: string | Uint8Array | ArrayBuffer | Model, options: SessionOptions = {}): Promise<InferenceSession> {
+  /** Loads a model from a path, bytes, or an already imported Model (left unchanged: passes run on a copy). */
+  static async create(
+    source: string | Uint8Array | ArrayBuffer | Model,
+    options: SessionOptions = {},
+  ): Promise<InferenceSession> {
     if (typeof source === 'string') {
       let bytes: Uint8Array;
       try {
         bytes = await readFile(source);
       } catch (e) {
-        throw new TesseraError('NOT_FOUND', `cannot read model '${source}': ${(e as Error).message}`, { cause: e });
+        throw new TesseraError('NOT_FOUND', `cannot read model '${source}': ${(e as Error).message}`, {
+          cause: e,
+        });
       }
       return InferenceSession.fromBytes(bytes, { baseDir: dirname(source), ...options });
     }
-    if (source instanceof Uint8Array || source instanceof ArrayBuffer) return InferenceSession.fromBytes(source, options);
+    if (source instanceof Uint8Array || source instanceof ArrayBuffer)
+      return InferenceSession.fromBytes(source, options);
     return new InferenceSession(source, options);
   }
 
@@ -234,7 +263,7 @@ export class InferenceSession {
   static fromBytes(bytes: Uint8Array | ArrayBuffer, options: SessionOptions = {}): InferenceSession {
     const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
     const model = importOnnxBytes(u8, { baseDir: options.baseDir, maxElements: options.maxTensorElements });
-    return new InferenceSession(model, options);
+    return new InferenceSession(model, options, true);
   }
 
   /** Synchronous create() from an imported model. */
@@ -243,8 +272,18 @@ export class InferenceSession {
   }
 
   /** Runs the model; outputs are Tessera tensors keyed by name. Sequence/optional outputs: use runValues. */
-  async run(feeds: Record<string, FeedValue>, fetches?: readonly string[], options?: RunOptions): Promise<Record<string, Tensor>> {
-    const out = this.runValues(feeds, fetches, options);
+  async run(
+    feeds: Record<string, FeedValue>,
+    fetchesOrOptions?: readonly string[] | RunOptions,
+    options?: RunOptions,
+  ): Promise<Record<string, Tensor>> {
+    // As onnxruntime: run(feeds, options) when no fetch names are given.
+    const named = isNameList(fetchesOrOptions);
+    const out = this.runValues(
+      feeds,
+      named ? fetchesOrOptions : undefined,
+      named ? options : ((fetchesOrOptions as RunOptions | undefined) ?? options),
+    );
     for (const [k, v] of Object.entries(out)) {
       if (!isTensorValue(v)) {
         throw new TesseraError(
@@ -257,27 +296,43 @@ export class InferenceSession {
   }
 
   /** Runs the model synchronously, returning every kind of value (tensors, sequences, optionals). */
-  runValues(feeds: Record<string, FeedValue>, fetches?: readonly string[], options: RunOptions = {}): Record<string, Value> {
+  runValues(
+    feeds: Record<string, FeedValue>,
+    fetches?: readonly string[],
+    options: RunOptions = {},
+  ): Record<string, Value> {
     const g = this.model.graph;
     const bound = this.bindFeeds(feeds);
     const names = fetches ?? this.outputNames;
     for (const n of names) {
-      const produced = g.outputs.some((o) => o.name === n) || g.nodes.some((x) => x.outputs.includes(n)) || g.initializers.has(n) || this.inputsByName.has(n);
+      const produced =
+        g.outputs.some((o) => o.name === n) ||
+        g.nodes.some((x) => x.outputs.includes(n)) ||
+        g.initializers.has(n) ||
+        this.inputsByName.has(n);
       if (!produced) {
-        throw new TesseraError('INVALID_ARGUMENT', `fetch '${n}' is not a value of the model; its outputs are ${this.outputNames.join(', ')}`);
+        throw new TesseraError(
+          'INVALID_ARGUMENT',
+          `fetch '${n}' is not a value of the model; its outputs are ${this.outputNames.join(', ')}`,
+        );
       }
     }
     const limit = this.options.memoryLimitBytes;
     if (limit !== undefined) {
       // Plan with the bound shapes first, so a run that cannot fit is refused before it starts.
       const types = new Map<string, ValueType>();
-      for (const [k, v] of bound) if (isTensorValue(v)) types.set(k, { kind: 'tensor', dtype: v.dtype, shape: [...v.shape] });
-      planMemory(g, this.plan, inferGraph(g, this.model.opsets, types).types, limit, this.weightBytes);
+      for (const [k, v] of bound)
+        if (isTensorValue(v)) types.set(k, { kind: 'tensor', dtype: v.dtype, shape: [...v.shape] });
+      planMemory(this.plan, inferGraph(g, this.model.opsets, types).types, limit, this.weightBytes);
     }
     const excluded = new Set<object>(this.weightStorages);
     for (const v of bound.values()) if (isTensorValue(v)) excluded.add(v.storage);
     const state = new RunState(
-      { memoryLimitBytes: limit, baseBytes: this.weightBytes, timeoutMs: options.timeoutMs ?? this.options.runTimeoutMs },
+      {
+        memoryLimitBytes: limit,
+        baseBytes: this.weightBytes,
+        timeoutMs: options.timeoutMs ?? this.options.runTimeoutMs,
+      },
       excluded,
     );
     const values = this.executor.run(g, bound, state, names);
@@ -296,12 +351,13 @@ export class InferenceSession {
       const vi = this.inputsByName.get(k);
       if (vi?.type?.kind === 'tensor') types.set(k, { kind: 'tensor', dtype: vi.type.dtype, shape: [...s] });
     }
-    return planMemory(this.model.graph, this.plan, inferGraph(this.model.graph, this.model.opsets, types).types);
+    return planMemory(this.plan, inferGraph(this.model.graph, this.model.opsets, types).types);
   }
 
   /** Checks feeds against the declared inputs and returns them as runtime values. */
   private bindFeeds(feeds: Record<string, FeedValue>): Map<string, Value> {
-    if (typeof feeds !== 'object' || feeds === null) throw new TesseraError('INVALID_ARGUMENT', 'run(): feeds must be an object of input name -> tensor');
+    if (typeof feeds !== 'object' || feeds === null)
+      throw new TesseraError('INVALID_ARGUMENT', 'run(): feeds must be an object of input name -> tensor');
     const bound = new Map<string, Value>();
     const symbols = new Map<string, { value: number; input: string }>();
     for (const [name, raw] of Object.entries(feeds)) {
@@ -314,37 +370,59 @@ export class InferenceSession {
       }
       let v: Value;
       if (isOrtLike(raw)) v = toTensor(name, raw);
-      else if (raw instanceof Tensor || raw instanceof TensorSequence || raw instanceof OptionalValue) v = raw;
+      else if (raw instanceof Tensor || raw instanceof TensorSequence || raw instanceof OptionalValue)
+        v = raw;
       else {
-        throw new TesseraError('INVALID_ARGUMENT', `input '${name}': expected a Tensor or { type, data, dims }, got ${typeof raw}`);
+        throw new TesseraError(
+          'INVALID_ARGUMENT',
+          `input '${name}': expected a Tensor or { type, data, dims }, got ${typeof raw}`,
+        );
       }
       this.checkValue(name, vi.type, v, symbols);
-      if (this.options.device && this.options.device !== 'cpu' && isTensorValue(v)) v = moveToDevice(v, this.options.device);
+      if (this.options.device && this.options.device !== 'cpu' && isTensorValue(v))
+        v = moveToDevice(v, this.options.device);
       bound.set(name, v);
     }
     for (const name of this.inputNames) {
       if (!bound.has(name)) {
-        throw new TesseraError('INVALID_ARGUMENT', `input '${name}' (${fmtType(this.inputsByName.get(name)?.type)}) is missing from the feeds`);
+        throw new TesseraError(
+          'INVALID_ARGUMENT',
+          `input '${name}' (${fmtType(this.inputsByName.get(name)?.type)}) is missing from the feeds`,
+        );
       }
     }
     return bound;
   }
 
-  private checkValue(name: string, type: ValueType | undefined, v: Value, symbols: Map<string, { value: number; input: string }>): void {
+  private checkValue(
+    name: string,
+    type: ValueType | undefined,
+    v: Value,
+    symbols: Map<string, { value: number; input: string }>,
+  ): void {
     if (!type) return;
     if (type.kind === 'optional') {
       if (v instanceof OptionalValue) return;
       // A bare tensor or sequence is accepted where an optional of it is declared.
-      return this.checkValue(name, type.elem, v, symbols);
+      this.checkValue(name, type.elem, v, symbols);
+      return;
     }
     if (type.kind === 'sequence') {
-      if (!(v instanceof TensorSequence)) throw new TesseraError('INVALID_ARGUMENT', `input '${name}': expected a sequence, got a ${describe(v)}`);
+      if (!(v instanceof TensorSequence))
+        throw new TesseraError(
+          'INVALID_ARGUMENT',
+          `input '${name}': expected a sequence, got a ${describe(v)}`,
+        );
       return;
     }
     if (type.kind !== 'tensor') return;
-    if (!isTensorValue(v)) throw new TesseraError('INVALID_ARGUMENT', `input '${name}': expected a tensor, got a ${describe(v)}`);
+    if (!isTensorValue(v))
+      throw new TesseraError('INVALID_ARGUMENT', `input '${name}': expected a tensor, got a ${describe(v)}`);
     if (v.dtype !== type.dtype) {
-      throw new TesseraError('DTYPE_MISMATCH', `input '${name}': expected dtype ${type.dtype}, got ${v.dtype}`);
+      throw new TesseraError(
+        'DTYPE_MISMATCH',
+        `input '${name}': expected dtype ${type.dtype}, got ${v.dtype}`,
+      );
     }
     if (!type.shape) return;
     if (v.ndim !== type.shape.length) {
@@ -356,7 +434,10 @@ export class InferenceSession {
     type.shape.forEach((d: Dim, i) => {
       const got = v.shape[i]!;
       if (typeof d === 'number' && d !== got) {
-        throw new TesseraError('SHAPE_MISMATCH', `input '${name}': dim ${i} must be ${d} (${fmtType(type)}), got shape ${fmtShape(v.shape)}`);
+        throw new TesseraError(
+          'SHAPE_MISMATCH',
+          `input '${name}': dim ${i} must be ${d} (${fmtType(type)}), got shape ${fmtShape(v.shape)}`,
+        );
       }
       if (typeof d === 'string') {
         const prev = symbols.get(d);
@@ -373,6 +454,10 @@ export class InferenceSession {
 
   /** Releases the model (ONNX Runtime API parity; memory is garbage-collected). */
   async release(): Promise<void> {}
+}
+
+function isNameList(v: unknown): v is readonly string[] {
+  return Array.isArray(v);
 }
 
 function describe(v: Value): string {

@@ -121,6 +121,12 @@ export class DynamicBatcher {
       if (timeoutUs > 0) {
         p.timer = setTimeout(
           () => {
+            // The timeout bounds the wait for an execution slot: a request only waiting for its
+            // batch to fill (a slot is free) runs now instead of failing.
+            if (this.inFlight < opts.maxInFlight && this.queue.includes(p)) {
+              this.pump(true);
+              if (!this.queue.includes(p)) return;
+            }
             dequeue();
             p.reject(
               unavailable(
@@ -138,8 +144,8 @@ export class DynamicBatcher {
     });
   }
 
-  /** Forms and dispatches batches while execution slots are free. */
-  private pump(): void {
+  /** Forms and dispatches batches while execution slots are free (`force`: without waiting for the batch delay). */
+  private pump(force = false): void {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;
@@ -182,7 +188,7 @@ export class DynamicBatcher {
       }
       const waitedUs = Number(now() - head.enqueued) / 1000;
       const delayUs = opts.dynamic.maxQueueDelayUs;
-      if (ready || waitedUs >= delayUs) {
+      if (ready || force || waitedUs >= delayUs) {
         this.take(group);
         continue;
       }

@@ -1,13 +1,11 @@
-/** What the routes share: the repository, metrics, limits and the server's lifecycle state. */
+/** What the routes share: the repository, metrics, limits, logger and the server's lifecycle. */
+import type { Lifecycle } from './lifecycle.js';
+import type { Logger } from './logging.js';
 import type { ServerMetrics } from './metrics.js';
 import type { ModelRepository } from './repository.js';
+import type { ServerLimits } from './security/limits.js';
 
-export interface ServerLimits {
-  /** Largest request body accepted, in bytes. */
-  maxBodyBytes: number;
-  /** Longest an inference request may take end to end, in ms (0: no limit). */
-  requestTimeoutMs: number;
-}
+export type { ServerLimits };
 
 export interface ServerContext {
   repository: ModelRepository;
@@ -18,6 +16,10 @@ export interface ServerContext {
   version: string;
   /** Ready once the startup load finished; not ready again while shutting down. */
   state: { ready: boolean; reason: string };
+  /** Draining, requests in flight, and the shutdown hooks (the training API registers one). */
+  lifecycle: Lifecycle;
+  /** Structured logs; `log` writes one info line. */
+  logger: Logger;
   log(message: string): void;
 }
 

@@ -97,5 +97,17 @@ export function binaryElementSize(d: DType): number {
       return 8;
     case 'string':
       return 0;
+    // Low-precision types (no protocol datatype names them) take one byte each in memory.
+    case 'float8e4m3fn':
+    case 'float8e4m3fnuz':
+    case 'float8e5m2':
+    case 'float8e5m2fnuz':
+    case 'float8e8m0':
+    case 'float4e2m1':
+    case 'int4':
+    case 'uint4':
+    case 'int2':
+    case 'uint2':
+      return 1;
   }
 }

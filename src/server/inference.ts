@@ -5,7 +5,7 @@
  */
 
 import type { BatchResult } from './batcher.js';
-import { toV2Datatype } from './datatypes.js';
+import { binaryElementSize, toV2Datatype } from './datatypes.js';
 import { badRequest, unavailable } from './errors.js';
 import type { ModelVersion } from './model-version.js';
 import { decodeInput } from './protocol/request.js';
@@ -16,6 +16,7 @@ import {
   type OutputToSend,
 } from './protocol/response.js';
 import type { ParsedInferRequest, RawInput, TensorPayload } from './protocol/types.js';
+import { elementCount, limitExceeded } from './security/limits.js';
 
 export interface InferOutcome {
   response: EncodedResponse;
@@ -106,14 +107,58 @@ function timeoutOf(mv: ModelVersion, req: ParsedInferRequest): number | undefine
   return mv.config.queuePolicy.allowTimeoutOverride ? (t as number) : undefined;
 }
 
+/**
+ * The memory a request will need, estimated from shapes alone: its inputs and the outputs it asks
+ * for, each held twice (decoded in the server, copied into the worker). An output dimension the
+ * model leaves open (-1) is taken as the batch size for dim 0 of a batching model, else as the
+ * largest size the inputs have at that position.
+ */
+export function estimateRequestBytes(
+  mv: ModelVersion,
+  inputs: RawInput[],
+  outputNames: string[],
+  batchSize: number,
+): number {
+  const size = (dtype: Parameters<typeof binaryElementSize>[0]) => binaryElementSize(dtype) || 8;
+  let total = 0;
+  for (const i of inputs) total += elementCount(i.shape) * size(i.dtype);
+  for (const name of outputNames) {
+    const o = mv.outputs.find((x) => x.name === name);
+    if (!o) continue;
+    const shape = mv.servedShape(o).map((d, k) => {
+      if (d !== -1) return d;
+      if (k === 0 && mv.config.maxBatchSize > 0) return batchSize;
+      return Math.max(1, ...inputs.map((i) => i.shape[k] ?? 1));
+    });
+    total += elementCount(shape) * size(o.dtype);
+  }
+  return 2 * total;
+}
+
 export async function infer(
   mv: ModelVersion,
   req: ParsedInferRequest,
   signal?: AbortSignal,
+  maxRequestMemoryBytes = Number.POSITIVE_INFINITY,
 ): Promise<InferOutcome> {
   const { inputs: raw, batchSize } = checkInputs(mv, req);
   const plan = planOutputs(mv, req);
   const timeoutUs = timeoutOf(mv, req);
+  // The out-of-memory guard: refuse before decoding or running anything.
+  const need = estimateRequestBytes(
+    mv,
+    raw,
+    plan.map((p) => p.name),
+    batchSize,
+  );
+  if (need > maxRequestMemoryBytes) {
+    throw limitExceeded(
+      'maxRequestMemoryBytes',
+      413,
+      `the memory this request needs for model '${mv.name}' (about ${need} bytes)`,
+      maxRequestMemoryBytes,
+    );
+  }
   const inputs: TensorPayload[] = raw.map(decodeInput);
   if (!mv.batcher || !mv.ready) throw unavailable(`model '${mv.name}' version ${mv.version} is not ready`);
   const result = await mv.batcher.submit({ inputs, outputNames: plan.map((p) => p.name), timeoutUs, signal });

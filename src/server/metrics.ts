@@ -27,6 +27,11 @@ export class ServerMetrics {
   readonly batchSize: Histogram<L>;
   readonly loadHistogram: Histogram<L | 'outcome'>;
   readonly modelReady: Gauge<L>;
+  /** Requests refused before reaching a route: auth, rate limit, shutdown, input limits. */
+  readonly rejected: Counter<'reason'>;
+  /** HTTP requests being handled now (health and /metrics excluded); read from `inFlightSource`. */
+  readonly httpInFlight: Gauge;
+  inFlightSource: () => number = () => 0;
 
   constructor(opts: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -118,6 +123,20 @@ export class ServerMetrics {
       help: '1 while a model version is loaded and ready, 0 otherwise',
       labelNames: labels,
       registers,
+    });
+    this.rejected = counter(
+      'tessera_http_requests_rejected_total',
+      'Requests refused before reaching a model: unauthenticated, forbidden, rate_limited, shutting_down, limit',
+      ['reason'] as const,
+    );
+    const self = this;
+    this.httpInFlight = new Gauge({
+      name: 'tessera_http_requests_in_flight',
+      help: 'HTTP requests being handled now (health checks and /metrics excluded)',
+      registers,
+      collect() {
+        this.set(self.inFlightSource());
+      },
     });
     if (opts.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }

@@ -9,6 +9,7 @@ import type { DType } from '../runtime/dtype.js';
 import type { Device } from '../runtime/tensor.js';
 import { parseAnyDatatype, toConfigType } from './datatypes.js';
 import { badRequest } from './errors.js';
+import { isSafeRelativePath } from './security/paths.js';
 
 export interface TensorConfig {
   name: string;
@@ -105,7 +106,14 @@ function tensorConfigs(x: unknown, where: string): TensorConfig[] {
       }
       c.labels = t.labels as string[];
     }
-    if (typeof t.label_filename === 'string' && t.label_filename) c.labelFilename = t.label_filename;
+    if (typeof t.label_filename === 'string' && t.label_filename) {
+      if (!isSafeRelativePath(t.label_filename)) {
+        throw badRequest(
+          `${where} '${t.name}': label_filename must be a path inside the model directory, got ${JSON.stringify(t.label_filename)}`,
+        );
+      }
+      c.labelFilename = t.label_filename;
+    }
     return c;
   });
 }

@@ -20,6 +20,9 @@ import {
   type TensorConfig,
 } from './model-config.js';
 import { type ModelState, ModelVersion } from './model-version.js';
+import { DEFAULT_LIMITS, limitExceeded, type ServerLimits } from './security/limits.js';
+import { assertInsideRoot, isSafeRelativePath } from './security/paths.js';
+import { protobufDepthExceeds } from './security/protobuf-depth.js';
 
 export interface RepositoryOptions {
   root: string;
@@ -29,6 +32,8 @@ export interface RepositoryOptions {
   device: Device;
   /** Queue policy for models whose config does not set one. */
   queueDefaults?: Partial<QueuePolicy>;
+  /** Model file limits (default DEFAULT_LIMITS). */
+  limits?: Pick<ServerLimits, 'maxModelFileBytes' | 'maxProtobufDepth'>;
   log?: (message: string) => void;
 }
 
@@ -70,7 +75,12 @@ export function checkModelName(name: string): void {
 export class ModelRepository {
   private readonly models = new Map<string, ModelEntry>();
   private generation = 0;
-  private readonly root: string;
+  readonly root: string;
+  /** Poll mode: each model directory's fingerprint when it was last loaded from disk. */
+  private readonly seen = new Map<string, string>();
+  private pollTimer: NodeJS.Timeout | undefined;
+  private polling: Promise<void> | undefined;
+  private closed = false;
 
   constructor(private readonly opts: RepositoryOptions) {
     this.root = resolve(opts.root);
@@ -99,14 +109,98 @@ export class ModelRepository {
   /** Loads every model in the repository; failures are logged and recorded, never thrown. */
   async loadAll(): Promise<void> {
     const names = await this.listDirectories();
-    await Promise.all(
-      names.map((n) =>
-        this.load(n).then(
-          () => this.log(`loaded model '${n}'`),
-          (e) => this.log(`failed to load model '${n}': ${messageOf(e)}`),
-        ),
-      ),
+    await Promise.all(names.map((n) => this.loadFromDisk(n)));
+  }
+
+  /** Loads a model directory, remembering its fingerprint for poll mode; logs, never throws. */
+  private async loadFromDisk(name: string, why = ''): Promise<void> {
+    this.seen.set(name, await this.fingerprint(name));
+    await this.load(name).then(
+      () => this.log(`loaded model '${name}'${why}`),
+      (e) => this.log(`failed to load model '${name}'${why}: ${messageOf(e)}`),
     );
+  }
+
+  /**
+   * What poll mode compares: the names, sizes and modification times of a model directory's
+   * files and of the files in its version directories (hidden entries, such as a version still
+   * being written under a temporary name, are left out).
+   */
+  async fingerprint(name: string): Promise<string> {
+    const dir = join(this.root, name);
+    const parts: string[] = [];
+    const list = async (d: string, prefix: string, depth: number) => {
+      const entries = await readdir(d, { withFileTypes: true }).catch(() => []);
+      for (const ent of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+        if (ent.name.startsWith('.')) continue;
+        const p = join(d, ent.name);
+        const st = await stat(p).catch(() => null);
+        if (!st) continue;
+        if (st.isDirectory()) {
+          if (depth === 0 && !/^[1-9]\d*$/.test(ent.name)) continue;
+          parts.push(`${prefix}${ent.name}/`);
+          if (depth < 2) await list(p, `${prefix}${ent.name}/`, depth + 1);
+        } else parts.push(`${prefix}${ent.name}:${st.size}:${st.mtimeMs}`);
+      }
+    };
+    await list(dir, '', 0);
+    return parts.join('|');
+  }
+
+  /**
+   * One poll of the repository (Triton's poll mode): loads new model directories, reloads those
+   * whose files changed, and unloads those removed. Models loaded from uploaded files and models
+   * whose directory did not change (including ones unloaded through the API) are left alone.
+   */
+  async poll(): Promise<void> {
+    if (this.closed) return;
+    const names = await this.listDirectories().catch((e) => {
+      this.log(`repository poll: ${messageOf(e)}`);
+      return null;
+    });
+    if (!names) return;
+    const work: Promise<void>[] = [];
+    for (const name of names) {
+      if (this.models.get(name)?.tempDir) continue;
+      const fp = await this.fingerprint(name);
+      const before = this.seen.get(name);
+      if (before === fp) continue;
+      work.push(this.loadFromDisk(name, before === undefined ? ' (new in the repository)' : ' (changed on disk)'));
+    }
+    for (const name of [...this.seen.keys()]) {
+      if (names.includes(name)) continue;
+      this.seen.delete(name);
+      const e = this.models.get(name);
+      if (!e || e.tempDir) continue;
+      work.push(
+        this.unload(name).then(
+          () => {
+            if (this.models.get(name) === e && !existsSync(join(this.root, name))) this.models.delete(name);
+            this.log(`unloaded model '${name}' (removed from the repository)`);
+          },
+          (err) => this.log(`failed to unload model '${name}': ${messageOf(err)}`),
+        ),
+      );
+    }
+    await Promise.all(work);
+  }
+
+  /** Polls every `intervalMs` until close (0: off). Polls never overlap. */
+  startPolling(intervalMs: number): void {
+    if (intervalMs <= 0 || this.pollTimer || this.closed) return;
+    const tick = () => {
+      this.polling = this.poll()
+        .catch((e) => this.log(`repository poll failed: ${messageOf(e)}`))
+        .finally(() => {
+          this.polling = undefined;
+          if (!this.closed) {
+            this.pollTimer = setTimeout(tick, intervalMs);
+            this.pollTimer.unref();
+          }
+        });
+    };
+    this.pollTimer = setTimeout(tick, intervalMs);
+    this.pollTimer.unref();
   }
 
   private entry(name: string): ModelEntry {
@@ -142,7 +236,7 @@ export class ModelRepository {
         dir = join(tempDir, name);
         for (const [rel, bytes] of Object.entries(override.files)) {
           const target = normalize(join(dir, rel));
-          if (!target.startsWith(dir + sep))
+          if (!isSafeRelativePath(rel) || !target.startsWith(dir + sep))
             throw badRequest(`invalid file path '${rel}' for model '${name}'`);
           await mkdir(dirname(target), { recursive: true });
           await writeFile(target, bytes);
@@ -150,6 +244,8 @@ export class ModelRepository {
       } else if (!existsSync(dir)) {
         if (!e.versions.size && !e.config) this.models.delete(name);
         throw notFound(`model '${name}' is not in the model repository '${this.root}'`);
+      } else {
+        await assertInsideRoot(this.root, dir, `model directory '${name}'`);
       }
 
       let rawConfig: unknown = override.config;
@@ -185,9 +281,14 @@ export class ModelRepository {
         );
       }
 
-      const fresh = await Promise.all(wanted.map((v) => this.loadVersion(name, v, dir, config)));
-      // Swap in the new versions; keep an old ready version when its reload failed.
+      const fresh = await Promise.all(
+        wanted.map((v) => this.loadVersion(name, v, dir, config, tempDir ?? this.root)),
+      );
+      // Swap in the new versions; keep an old ready version when its reload failed, and keep the
+      // old ready versions serving when none of the new ones loaded (a bad new version, e.g. one
+      // still being copied in, never takes a serving model down).
       const old = e.versions;
+      const noneLoaded = !fresh.some((v) => v.ready);
       const next = new Map<number, ModelVersion>();
       const retired: ModelVersion[] = [];
       for (const v of fresh) {
@@ -199,8 +300,14 @@ export class ModelRepository {
         next.set(v.version, v);
         if (prev) retired.push(prev);
       }
-      for (const [num, prev] of old)
-        if (!next.has(num) || next.get(num) !== prev) if (!retired.includes(prev)) retired.push(prev);
+      for (const [num, prev] of old) {
+        if (next.get(num) === prev) continue;
+        if (!next.has(num) && noneLoaded && prev.ready && !e.unloaded) {
+          next.set(num, prev);
+          continue;
+        }
+        if (!retired.includes(prev)) retired.push(prev);
+      }
       e.versions = next;
       e.config = config;
       e.error = undefined;
@@ -229,6 +336,7 @@ export class ModelRepository {
     version: number,
     dir: string,
     config: ModelConfig,
+    root: string,
   ): Promise<ModelVersion> {
     const vdir = join(dir, String(version));
     const candidates = config.defaultModelFilename ? [config.defaultModelFilename] : MODEL_FILES;
@@ -240,6 +348,7 @@ export class ModelRepository {
     let loaded = false;
     try {
       if (!file) throw badRequest(`no model file in ${vdir} (expected ${candidates.join(' or ')})`);
+      await this.checkModelFile(root, file);
       const signature = await executor.load(key, { file, device: config.device ?? this.opts.device });
       loaded = true;
       const io = resolveSignature(config, signature);
@@ -247,7 +356,9 @@ export class ModelRepository {
       mv.outputs = io.outputs;
       for (const o of mv.outputs) {
         if (o.labelFilename && !o.labels) {
-          const text = await readFile(join(dir, o.labelFilename), 'utf8').catch(() => {
+          const labels = join(dir, o.labelFilename);
+          await assertInsideRoot(root, labels, `label_filename '${o.labelFilename}'`);
+          const text = await readFile(labels, 'utf8').catch(() => {
             throw badRequest(`output '${o.name}': cannot read label_filename '${o.labelFilename}'`);
           });
           o.labels = text.split(/\r?\n/).filter((l, i, all) => l !== '' || i < all.length - 1);
@@ -262,6 +373,26 @@ export class ModelRepository {
       if (loaded) await executor.unload(key).catch(() => undefined);
     }
     return mv;
+  }
+
+  /** Refuses model files that escape the repository, are too large, or nest too deeply. */
+  private async checkModelFile(root: string, file: string): Promise<void> {
+    await assertInsideRoot(root, file, `model file '${file}'`);
+    const limits = this.opts.limits ?? DEFAULT_LIMITS;
+    const { size } = await stat(file);
+    if (size > limits.maxModelFileBytes) {
+      throw limitExceeded('maxModelFileBytes', 413, `model file ${file} (${size} bytes)`, limits.maxModelFileBytes);
+    }
+    if (!file.endsWith('.onnx')) return;
+    const bytes = await readFile(file);
+    if (protobufDepthExceeds(bytes, limits.maxProtobufDepth)) {
+      throw limitExceeded(
+        'maxProtobufDepth',
+        400,
+        `the message nesting of model file ${file}`,
+        limits.maxProtobufDepth,
+      );
+    }
   }
 
   private observeLoad(model: string, version: number, started: bigint, outcome: string): void {
@@ -304,6 +435,9 @@ export class ModelRepository {
 
   /** Unloads everything (server shutdown). */
   async close(): Promise<void> {
+    this.closed = true;
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    await this.polling;
     await Promise.all([...this.models.keys()].map((n) => this.unload(n).catch(() => undefined)));
   }
 

@@ -17,10 +17,16 @@ test('passing.txt is sorted, without duplicates, and names existing tests', () =
   assert.deepEqual(ids, [...new Set(ids)].sort(), 'passing.txt must be sorted and unique');
   const known = new Set(listTests().map((c) => c.id));
   const unknown = ids.filter((id) => !known.has(id));
-  assert.deepEqual(unknown, [], `passing.txt names tests that do not exist in ../shared: ${unknown.join(', ')}`);
+  assert.deepEqual(
+    unknown,
+    [],
+    `passing.txt names tests that do not exist in ../shared: ${unknown.join(', ')}`,
+  );
 });
 
-test(`ONNX conformance: the ${cases.length} listed node/simple/pytorch tests still pass`, { timeout: 600_000 }, async () => {
+test(`ONNX conformance: the ${cases.length} listed node/simple/pytorch tests still pass`, {
+  timeout: 600_000,
+}, async () => {
   assert.ok(cases.length > 0, 'no listed tests found: is ../shared there (or TESSERA_SHARED set)?');
   const results = await runInWorkers(cases, { workers: 2, caseTimeoutMs: 30_000 });
   const bad = results.filter((r) => r.status !== 'passed');

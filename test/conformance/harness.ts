@@ -26,7 +26,9 @@ export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', 
 
 /** ../shared beside the checkout, or $TESSERA_SHARED. */
 export function sharedDir(): string {
-  return process.env.TESSERA_SHARED ? resolve(process.env.TESSERA_SHARED) : resolve(REPO_ROOT, '..', 'shared');
+  return process.env.TESSERA_SHARED
+    ? resolve(process.env.TESSERA_SHARED)
+    : resolve(REPO_ROOT, '..', 'shared');
 }
 
 export const SUITES = ['node', 'simple', 'pytorch-converted', 'pytorch-operator', 'light', 'models'] as const;
@@ -95,8 +97,17 @@ export function listTests(suites: readonly Suite[] = SUITES): TestCase[] {
     for (const name of readdirSync(dir)) {
       const tdir = join(dir, name);
       if (!statSync(tdir).isDirectory() || !existsSync(join(tdir, 'model.onnx'))) continue;
-      const tol = suite === 'models' ? { rtol: MODELS_TOL, atol: MODELS_TOL } : { rtol: DEFAULT_RTOL, atol: DEFAULT_ATOL };
-      out.push({ id: `${suite}/${name}`, suite, model: join(tdir, 'model.onnx'), dataSets: dataSetsIn(tdir), ...tol });
+      const tol =
+        suite === 'models'
+          ? { rtol: MODELS_TOL, atol: MODELS_TOL }
+          : { rtol: DEFAULT_RTOL, atol: DEFAULT_ATOL };
+      out.push({
+        id: `${suite}/${name}`,
+        suite,
+        model: join(tdir, 'model.onnx'),
+        dataSets: dataSetsIn(tdir),
+        ...tol,
+      });
     }
   }
   return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -137,7 +148,9 @@ export function runCase(tc: TestCase, opts: RunCaseOptions = {}): TestResult {
     const g = model.graph;
     const inits = new Set(g.initializers.keys());
     const inputs = g.inputs.filter((i) => !inits.has(i.name));
-    const session = InferenceSession.fromModel(model, { graphOptimizationLevel: opts.graphOptimizationLevel ?? 'all' });
+    const session = InferenceSession.fromModel(model, {
+      graphOptimizationLevel: opts.graphOptimizationLevel ?? 'all',
+    });
     for (const [k, set] of tc.dataSets.entries()) {
       const feeds: Record<string, Value> = {};
       let expected: Value[];
@@ -168,7 +181,8 @@ export function runCase(tc: TestCase, opts: RunCaseOptions = {}): TestResult {
 
 /** light/ input: float32 arange(n).reshape(shape) / n, symbolic dims as 1 (SOURCE.md). */
 function generatedInput(type: ValueType | undefined): Tensor {
-  if (type?.kind !== 'tensor' || !type.shape) throw new TesseraError('INVALID_MODEL', 'light model input without a tensor shape');
+  if (type?.kind !== 'tensor' || !type.shape)
+    throw new TesseraError('INVALID_MODEL', 'light model input without a tensor shape');
   const shape = type.shape.map((d) => (typeof d === 'number' ? d : 1));
   const n = shape.reduce((a, b) => a * b, 1);
   const data = new Float32Array(n);
@@ -179,7 +193,12 @@ function generatedInput(type: ValueType | undefined): Tensor {
 const isFloatType = (d: string) => d === 'float32' || d === 'float64' || d === 'float16' || d === 'bfloat16';
 
 /** Undefined when `got` matches `expected`, else what differs. */
-export function compareValues(got: Value | undefined, expected: Value | undefined, rtol: number, atol: number): string | undefined {
+export function compareValues(
+  got: Value | undefined,
+  expected: Value | undefined,
+  rtol: number,
+  atol: number,
+): string | undefined {
   if (expected instanceof OptionalValue) {
     const g = got instanceof OptionalValue ? got.value : got;
     if (!expected.hasValue) return g === undefined ? undefined : 'expected an empty optional';
@@ -224,7 +243,9 @@ export function compareValues(got: Value | undefined, expected: Value | undefine
       if (err > worst || Number.isNaN(err)) worst = err;
     }
   }
-  return bad ? `${bad}/${en.length} elements differ (max |diff| ${worst.toExponential(2)}); ${first}` : undefined;
+  return bad
+    ? `${bad}/${en.length} elements differ (max |diff| ${worst.toExponential(2)}); ${first}`
+    : undefined;
 }
 
 function describe(v: unknown): string {

@@ -14,5 +14,9 @@ test(`light/ and models/: the ${cases.length} listed models still pass`, { timeo
   assert.ok(cases.length > 0, 'no listed models found: is ../shared there (or TESSERA_SHARED set)?');
   const results = await runInWorkers(cases, { workers: 2, caseTimeoutMs: 300_000 });
   const bad = results.filter((r) => r.status !== 'passed');
-  assert.equal(bad.length, 0, `${bad.length} regressions:\n${bad.map((r) => `  ${r.id}: ${r.status} ${r.reason ?? ''}`).join('\n')}`);
+  assert.equal(
+    bad.length,
+    0,
+    `${bad.length} regressions:\n${bad.map((r) => `  ${r.id}: ${r.status} ${r.reason ?? ''}`).join('\n')}`,
+  );
 });

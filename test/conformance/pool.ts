@@ -20,7 +20,10 @@ export interface PoolOptions {
 
 const ENTRY = new URL('./worker-entry.mjs', import.meta.url);
 
-export async function runInWorkers(cases: readonly TestCase[], opts: PoolOptions = {}): Promise<TestResult[]> {
+export async function runInWorkers(
+  cases: readonly TestCase[],
+  opts: PoolOptions = {},
+): Promise<TestResult[]> {
   const results: TestResult[] = new Array(cases.length);
   const nWorkers = Math.max(1, Math.min(opts.workers ?? 2, cases.length));
   let next = 0;
@@ -34,7 +37,9 @@ export async function runInWorkers(cases: readonly TestCase[], opts: PoolOptions
       let started = 0;
       const spawn = () => {
         const w = new Worker(ENTRY, {
-          resourceLimits: opts.maxOldGenerationSizeMb ? { maxOldGenerationSizeMb: opts.maxOldGenerationSizeMb } : undefined,
+          resourceLimits: opts.maxOldGenerationSizeMb
+            ? { maxOldGenerationSizeMb: opts.maxOldGenerationSizeMb }
+            : undefined,
         });
         worker = w;
         // Events of a replaced worker (its exit after terminate) must not touch the next case.
@@ -44,10 +49,23 @@ export async function runInWorkers(cases: readonly TestCase[], opts: PoolOptions
           finish(m);
         });
         w.on('error', (e) => {
-          if (w === worker && current >= 0) finish({ id: cases[current]!.id, status: 'failed', reason: `worker crashed: ${e.message}`, ms: Date.now() - started }, true);
+          if (w === worker && current >= 0)
+            finish(
+              {
+                id: cases[current]!.id,
+                status: 'failed',
+                reason: `worker crashed: ${e.message}`,
+                ms: Date.now() - started,
+              },
+              true,
+            );
         });
         w.on('exit', () => {
-          if (w === worker && current >= 0) finish({ id: cases[current]!.id, status: 'failed', reason: 'worker exited', ms: Date.now() - started }, true);
+          if (w === worker && current >= 0)
+            finish(
+              { id: cases[current]!.id, status: 'failed', reason: 'worker exited', ms: Date.now() - started },
+              true,
+            );
         });
       };
       const finish = (r: TestResult, respawn = false) => {
@@ -74,10 +92,16 @@ export async function runInWorkers(cases: readonly TestCase[], opts: PoolOptions
         const limit = opts.timeoutFor?.(tc) ?? opts.caseTimeoutMs ?? 60_000;
         timer = setTimeout(() => {
           const idx = current;
-          finish({ id: cases[idx]!.id, status: 'timeout', reason: `no result within ${limit} ms`, ms: limit }, true);
+          finish(
+            { id: cases[idx]!.id, status: 'timeout', reason: `no result within ${limit} ms`, ms: limit },
+            true,
+          );
         }, limit);
         // The executor's own deadline ends a slow run cleanly; terminating the worker is the backstop.
-        const runOpts: RunCaseOptions = { graphOptimizationLevel: opts.graphOptimizationLevel, timeoutMs: Math.round(limit * 0.9) };
+        const runOpts: RunCaseOptions = {
+          graphOptimizationLevel: opts.graphOptimizationLevel,
+          timeoutMs: Math.round(limit * 0.9),
+        };
         worker.postMessage({ tc, opts: runOpts });
       };
       spawn();

@@ -3,16 +3,38 @@ import { encodeMessage, tensorToProto } from '../../src/importers/onnx/index.js'
 import type { Tensor } from '../../src/index.js';
 
 /** TensorProto.DataType numbers. */
-export const T = { float: 1, uint8: 2, int8: 3, uint16: 4, int16: 5, int32: 6, int64: 7, string: 8, bool: 9, float16: 10, double: 11, uint32: 12, uint64: 13, bfloat16: 16 } as const;
+export const T = {
+  float: 1,
+  uint8: 2,
+  int8: 3,
+  uint16: 4,
+  int16: 5,
+  int32: 6,
+  int64: 7,
+  string: 8,
+  bool: 9,
+  float16: 10,
+  double: 11,
+  uint32: 12,
+  uint64: 13,
+  bfloat16: 16,
+} as const;
 
 export type Dims = (number | string | null)[];
 
 export function tensorType(elem: number, dims?: Dims): object {
-  const shape = dims ? { dim: dims.map((d) => (d === null ? {} : typeof d === 'number' ? { dim_value: d } : { dim_param: d })) } : undefined;
+  const shape = dims
+    ? {
+        dim: dims.map((d) => (d === null ? {} : typeof d === 'number' ? { dim_value: d } : { dim_param: d })),
+      }
+    : undefined;
   return { tensor_type: { elem_type: elem, ...(shape ? { shape } : {}) } };
 }
 export const vi = (name: string, elem: number, dims?: Dims) => ({ name, type: tensorType(elem, dims) });
-export const seqVi = (name: string, elem: number) => ({ name, type: { sequence_type: { elem_type: tensorType(elem) } } });
+export const seqVi = (name: string, elem: number) => ({
+  name,
+  type: { sequence_type: { elem_type: tensorType(elem) } },
+});
 
 export const attr = {
   int: (name: string, i: number) => ({ name, type: 2, i }),
@@ -20,7 +42,11 @@ export const attr = {
   str: (name: string, s: string) => ({ name, type: 3, s: new TextEncoder().encode(s) }),
   ints: (name: string, ints: number[]) => ({ name, type: 7, ints }),
   floats: (name: string, floats: number[]) => ({ name, type: 6, floats }),
-  strs: (name: string, ss: string[]) => ({ name, type: 8, strings: ss.map((s) => new TextEncoder().encode(s)) }),
+  strs: (name: string, ss: string[]) => ({
+    name,
+    type: 8,
+    strings: ss.map((s) => new TextEncoder().encode(s)),
+  }),
   tensor: (name: string, t: Tensor) => ({ name, type: 4, t: tensorToProto(t) }),
   graph: (name: string, g: object) => ({ name, type: 5, g }),
   ref: (name: string, ref: string, type: number) => ({ name, ref_attr_name: ref, type }),
@@ -34,7 +60,13 @@ export interface NodeSpec {
   domain?: string;
   attrs?: object[];
 }
-export const node = (op: string, inputs: string[], outputs: string[], attrs: object[] = [], extra: Partial<NodeSpec> = {}) => ({
+export const node = (
+  op: string,
+  inputs: string[],
+  outputs: string[],
+  attrs: object[] = [],
+  extra: Partial<NodeSpec> = {},
+) => ({
   op_type: op,
   input: inputs,
   output: outputs,

@@ -62,7 +62,10 @@ function pickModels(n: number): { model: string; feeds: Record<string, Value> }[
   const special = all.filter((c) => /loop|scan|_if|sequence|optional/.test(c.id)).slice(0, 10);
   const rest = all.filter((c) => !special.includes(c));
   const step = rest.length / (n - special.length);
-  const chosen = [...special, ...Array.from({ length: n - special.length }, (_, i) => rest[Math.floor(i * step)]!)];
+  const chosen = [
+    ...special,
+    ...Array.from({ length: n - special.length }, (_, i) => rest[Math.floor(i * step)]!),
+  ];
   return chosen.map((c) => {
     const m = importOnnxFile(c.model);
     const inits = new Set(m.graph.initializers.keys());
@@ -77,7 +80,9 @@ function pickModels(n: number): { model: string; feeds: Record<string, Value> }[
   });
 }
 
-test('50 conformance models, each mutated 20 ways: every failure is a TesseraError, no hang, limits hold', { timeout: 120_000 }, async (t) => {
+test('50 conformance models, each mutated 20 ways: every failure is a TesseraError, no hang, limits hold', {
+  timeout: 120_000,
+}, async (t) => {
   const models = pickModels(50);
   assert.equal(models.length, 50);
   const r = rng(20260301);

@@ -320,8 +320,8 @@ describe('infer', () => {
       inputs: [{ name: 'x', shape: [8, 4], datatype: 'FP32', data: new Array(32).fill(1.23456789e-30) }],
       pad: 'x'.repeat(70_000),
     };
-    const r = await api.post('/v2/models/affine/infer').send(big).expect(400);
-    assert.match(r.body.error, /larger than the limit of 65536 bytes/);
+    const r = await api.post('/v2/models/affine/infer').send(big).expect(413);
+    assert.match(r.body.error, /larger than the limit of 65536 bytes \(--max-body-size\)/);
     const h = await api
       .post('/v2/models/affine/infer')
       .set('Inference-Header-Content-Length', 'abc')

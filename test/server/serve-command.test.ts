@@ -23,6 +23,23 @@ describe('serve arguments', () => {
       maxBodyBytes: 64 * 1024 * 1024,
       requestTimeoutMs: 60_000,
       maxQueueSize: 0,
+      drainTimeoutMs: 30_000,
+      repositoryPollIntervalMs: 0,
+      logLevel: 'info',
+      authTokens: undefined,
+      authTokenFile: undefined,
+      rateLimit: { limit: 60, windowMs: 60_000 },
+      corsOrigins: [],
+      trustProxy: undefined,
+      maxJsonDepth: 64,
+      maxInputs: 64,
+      maxTensorElements: 64 * 1024 * 1024,
+      maxTensorBytes: 256 * 1024 * 1024,
+      maxRequestMemoryBytes: 1024 * 1024 * 1024,
+      maxModelFileBytes: 2 * 1024 * 1024 * 1024 - 1,
+      maxProtobufDepth: 100,
+      maxTrainingJobs: 1,
+      trainingDir: undefined,
     });
     const env = {
       TESSERA_MODEL_REPOSITORY: '/srv/models',
@@ -107,7 +124,9 @@ describe('bin/tessera.js serve', () => {
       assert.ok(Math.abs(probs.reduce((a, b) => a + b, 0) - 1) < 1e-5);
       child.kill('SIGTERM');
       assert.equal(await exited, 0);
-      assert.match(err, /SIGTERM: draining/);
+      // Logs are JSON lines on stdout.
+      assert.match(out, /SIGTERM: draining/);
+      for (const line of out.trim().split('\n')) assert.equal(typeof JSON.parse(line).msg, 'string');
     } finally {
       child.kill('SIGKILL');
       rmSync(repo, { recursive: true, force: true });

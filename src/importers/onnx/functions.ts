@@ -72,10 +72,9 @@ export class FunctionInliner {
     const call = `${n.name || n.op_type}`;
     const prefix = `${call}__${this.counter++}/`;
     const rename = new Map<string, string>();
-    f.input.forEach((formal, i) => rename.set(formal, n.input[i] ?? ''));
-    f.output.forEach((formal, i) => rename.set(formal, n.output[i] || `${prefix}${formal}`));
-    for (const b of f.node)
-      for (const o of b.output) if (o && !rename.has(o)) rename.set(o, `${prefix}${o}`);
+    for (const [i, formal] of f.input.entries()) rename.set(formal, n.input[i] ?? '');
+    for (const [i, formal] of f.output.entries()) rename.set(formal, n.output[i] || `${prefix}${formal}`);
+    for (const b of f.node) for (const o of b.output) if (o && !rename.has(o)) rename.set(o, `${prefix}${o}`);
 
     const callAttrs = new Map(n.attribute.map((a) => [a.name ?? '', a]));
     const defaults = new Map(f.attribute_proto.map((a) => [a.name ?? '', a]));

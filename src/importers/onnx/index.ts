@@ -4,7 +4,13 @@ import { dirname } from 'node:path';
 import { TesseraError } from '../../runtime/errors.js';
 import type { OptionalValue, TensorSequence, ValueType } from '../../runtime/graph.js';
 import type { Tensor } from '../../runtime/tensor.js';
-import { decodeMessage, encodeMessage, type OptionalProto, type SequenceProto, type TensorProto } from './proto.js';
+import {
+  decodeMessage,
+  encodeMessage,
+  type OptionalProto,
+  type SequenceProto,
+  type TensorProto,
+} from './proto.js';
 import {
   optionalFromProto,
   optionalToProto,
@@ -55,7 +61,9 @@ export function readValueFile(path: string, type?: ValueType): Tensor | TensorSe
     throw new TesseraError('NOT_FOUND', `cannot read '${path}': ${(e as Error).message}`, { cause: e });
   }
   const opts = { baseDir: dirname(path) };
-  if (type?.kind === 'sequence') return sequenceFromProto(decodeMessage<SequenceProto>('SequenceProto', bytes, path), opts);
-  if (type?.kind === 'optional') return optionalFromProto(decodeMessage<OptionalProto>('OptionalProto', bytes, path), opts);
+  if (type?.kind === 'sequence')
+    return sequenceFromProto(decodeMessage<SequenceProto>('SequenceProto', bytes, path), opts);
+  if (type?.kind === 'optional')
+    return optionalFromProto(decodeMessage<OptionalProto>('OptionalProto', bytes, path), opts);
   return tensorFromProto(decodeMessage<TensorProto>('TensorProto', bytes, path), opts);
 }

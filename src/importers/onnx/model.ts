@@ -5,9 +5,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { AttrValue, Attrs } from '../../ops/registry.js';
+import type { Attrs, AttrValue } from '../../ops/registry.js';
 import { TesseraError } from '../../runtime/errors.js';
-import { type Graph, type Model, type Node, type SubgraphAttr, typeToString, type ValueInfo } from '../../runtime/graph.js';
+import {
+  type Graph,
+  type Model,
+  type Node,
+  type SubgraphAttr,
+  typeToString,
+  type ValueInfo,
+} from '../../runtime/graph.js';
 import type { Tensor } from '../../runtime/tensor.js';
 import { FunctionInliner } from './functions.js';
 import {
@@ -21,7 +28,7 @@ import {
   toNumber,
   type ValueInfoProto,
 } from './proto.js';
-import { tensorFromProto, tensorFromSparseProto, type TensorReadOptions } from './tensor-proto.js';
+import { type TensorReadOptions, tensorFromProto, tensorFromSparseProto } from './tensor-proto.js';
 import { valueTypeFromProto } from './types.js';
 
 export interface OnnxLoadOptions {
@@ -100,7 +107,8 @@ class Importer {
       case AttrType.GRAPHS:
         return a.graphs.map((g) => this.subgraph(g, what));
       case AttrType.SPARSE_TENSOR:
-        if (!a.sparse_tensor) throw new TesseraError('INVALID_MODEL', `${what}: sparse tensor attribute without a value`);
+        if (!a.sparse_tensor)
+          throw new TesseraError('INVALID_MODEL', `${what}: sparse tensor attribute without a value`);
         return tensorFromSparseProto(a.sparse_tensor, topts);
       case AttrType.SPARSE_TENSORS:
         return a.sparse_tensors.map((s) => tensorFromSparseProto(s, topts));
@@ -128,7 +136,8 @@ class Importer {
     if (!opType) throw new TesseraError('INVALID_MODEL', `node '${name}': no op_type`);
     const attrs: Attrs = {};
     for (const a of n.attribute) {
-      if (!a.name) throw new TesseraError('INVALID_MODEL', `node '${name}' (${opType}): attribute without a name`);
+      if (!a.name)
+        throw new TesseraError('INVALID_MODEL', `node '${name}' (${opType}): attribute without a name`);
       if (a.ref_attr_name) {
         throw new TesseraError(
           'INVALID_MODEL',
@@ -137,7 +146,14 @@ class Importer {
       }
       attrs[a.name] = this.attr(a, `node '${name}' (${opType})`);
     }
-    return { name, opType, domain: normDomain(n.domain), inputs: [...n.input], outputs: [...n.output], attrs };
+    return {
+      name,
+      opType,
+      domain: normDomain(n.domain),
+      inputs: [...n.input],
+      outputs: [...n.output],
+      attrs,
+    };
   }
 
   graph(g: GraphProto, what = 'graph'): Graph {
@@ -170,7 +186,10 @@ export function importOnnxBytes(bytes: Uint8Array, opts: OnnxLoadOptions = {}): 
   const m = decodeMessage<ModelProto>('ModelProto', bytes, 'model');
   const irVersion = toNumber(m.ir_version);
   if (!m.graph || !has(m, 'graph')) {
-    throw new TesseraError('INVALID_MODEL', `model: no graph (${bytes.length} bytes; is this an ONNX model?)`);
+    throw new TesseraError(
+      'INVALID_MODEL',
+      `model: no graph (${bytes.length} bytes; is this an ONNX model?)`,
+    );
   }
   if (irVersion > MAX_IR_VERSION) {
     throw new TesseraError(

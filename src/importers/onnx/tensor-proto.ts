@@ -9,7 +9,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { DTYPE_ONNX, ONNX_DTYPE } from '../../ops/cast.js';
-import { allocate, bytesPerElement, type DType, type TypedArray } from '../../runtime/dtype.js';
+import { allocate, bitWidth, bytesPerElement, type DType, type TypedArray } from '../../runtime/dtype.js';
 import { TesseraError } from '../../runtime/errors.js';
 import { OptionalValue, TensorSequence, type Value } from '../../runtime/graph.js';
 import { fmtShape } from '../../runtime/shape.js';
@@ -81,7 +81,10 @@ export function protoDims(dims: Int64[], what: string, maxElements = DEFAULT_MAX
   for (const d of dims) {
     const v = toNumber(d);
     if (!Number.isSafeInteger(v) || v < 0) {
-      throw new TesseraError('INVALID_MODEL', `${what}: invalid dimension ${v} in ${fmtShape(dims.map(toNumber))}`);
+      throw new TesseraError(
+        'INVALID_MODEL',
+        `${what}: invalid dimension ${v} in ${fmtShape(dims.map(toNumber))}`,
+      );
     }
     out.push(v);
     n *= v;
@@ -108,6 +111,37 @@ function fromLittleEndian(bytes: Uint8Array, dtype: DType, n: number): TypedArra
   }
   if (dtype === 'bool') for (let i = 0; i < n; i++) (out as Uint8Array)[i] = out[i] ? 1 : 0;
   return out;
+}
+
+/**
+ * ONNX packs 4-bit types two to a byte and 2-bit types four to a byte, first element in the low bits;
+ * Tessera keeps one element per byte. Signed types are sign-extended on the way in.
+ */
+function unpackBits(bytes: ArrayLike<number>, dtype: DType, n: number): TypedArray {
+  const bits = bitWidth(dtype);
+  const per = 8 / bits;
+  const mask = (1 << bits) - 1;
+  const signed = dtype === 'int4' || dtype === 'int2';
+  const out = allocate(dtype, n) as Int8Array | Uint8Array;
+  for (let i = 0; i < n; i++) {
+    const v = ((bytes[(i / per) | 0]! & 0xff) >> ((i % per) * bits)) & mask;
+    out[i] = signed && v > mask >> 1 ? v - mask - 1 : v;
+  }
+  return out;
+}
+
+function packBits(data: ArrayLike<number>, dtype: DType): Uint8Array {
+  const bits = bitWidth(dtype);
+  const per = 8 / bits;
+  const mask = (1 << bits) - 1;
+  const out = new Uint8Array(Math.ceil(data.length / per));
+  for (let i = 0; i < data.length; i++) out[(i / per) | 0]! |= (data[i]! & mask) << ((i % per) * bits);
+  return out;
+}
+
+/** Bytes n elements of `dtype` take in a TensorProto's raw_data (packed for 4-/2-bit types). */
+function protoBytes(dtype: DType, n: number): number {
+  return Math.ceil((n * bitWidth(dtype)) / 8);
 }
 
 function toLittleEndian(data: TypedArray): Uint8Array {
@@ -138,7 +172,10 @@ function readExternal(p: TensorProto, what: string, nbytes: number, opts: Tensor
   const offset = kv.has('offset') ? Number(kv.get('offset')) : 0;
   const length = kv.has('length') ? Number(kv.get('length')) : nbytes;
   if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isSafeInteger(length) || length < 0) {
-    throw new TesseraError('INVALID_MODEL', `${what}: invalid external data offset/length ${offset}/${length}`);
+    throw new TesseraError(
+      'INVALID_MODEL',
+      `${what}: invalid external data offset/length ${offset}/${length}`,
+    );
   }
   if (length !== nbytes) {
     throw new TesseraError(
@@ -150,9 +187,13 @@ function readExternal(p: TensorProto, what: string, nbytes: number, opts: Tensor
   try {
     fd = openSync(file, 'r');
   } catch (e) {
-    throw new TesseraError('NOT_FOUND', `${what}: cannot open external data file '${location}': ${(e as Error).message}`, {
-      cause: e,
-    });
+    throw new TesseraError(
+      'NOT_FOUND',
+      `${what}: cannot open external data file '${location}': ${(e as Error).message}`,
+      {
+        cause: e,
+      },
+    );
   }
   try {
     const size = fstatSync(fd).size;
@@ -192,7 +233,8 @@ export function tensorFromProto(p: TensorProto, opts: TensorReadOptions = {}): T
   if (p.segment && has(p, 'segment')) {
     throw new TesseraError('UNSUPPORTED', `${what}: segmented tensors are not supported`);
   }
-  const bpe = bytesPerElement(dtype);
+  const packed = bitWidth(dtype) < 8;
+  const nbytes = protoBytes(dtype, n);
   const external = p.data_location === 1 || (p.external_data.length > 0 && !has(p, 'raw_data'));
 
   if (dtype === 'string') {
@@ -200,18 +242,30 @@ export function tensorFromProto(p: TensorProto, opts: TensorReadOptions = {}): T
       throw new TesseraError('INVALID_MODEL', `${what}: string tensors must use string_data`);
     }
     if (p.string_data.length !== n) throw countMismatch(what, 'string_data', p.string_data.length, n, shape);
-    return Tensor.fromData(p.string_data.map((s) => bytesToString(s)), shape, 'string');
+    return Tensor.fromData(
+      p.string_data.map((s) => bytesToString(s)),
+      shape,
+      'string',
+    );
   }
 
   if (external || has(p, 'raw_data')) {
-    const raw = external ? readExternal(p, what, n * bpe, opts) : p.raw_data!;
-    if (raw.length !== n * bpe) {
+    const raw = external ? readExternal(p, what, nbytes, opts) : p.raw_data!;
+    if (raw.length !== nbytes) {
       throw new TesseraError(
         'INVALID_MODEL',
-        `${what}: raw_data has ${raw.length} bytes, shape ${fmtShape(shape)} of ${dtype} needs ${n * bpe}`,
+        `${what}: raw_data has ${raw.length} bytes, shape ${fmtShape(shape)} of ${dtype} needs ${nbytes}`,
       );
     }
-    return Tensor.fromData(fromLittleEndian(raw, dtype, n), shape, dtype);
+    const data = packed ? unpackBits(raw, dtype, n) : fromLittleEndian(raw, dtype, n);
+    return Tensor.fromData(data, shape, dtype);
+  }
+
+  if (packed) {
+    // int32_data holds one packed byte per value: two 4-bit or four 2-bit elements.
+    if (p.int32_data.length !== nbytes)
+      throw countMismatch(what, 'int32_data', p.int32_data.length, nbytes, shape);
+    return Tensor.fromData(unpackBits(p.int32_data, dtype, n), shape, dtype);
   }
 
   const out = allocateChecked(dtype, n, what);
@@ -222,7 +276,8 @@ export function tensorFromProto(p: TensorProto, opts: TensorReadOptions = {}): T
       break;
     }
     case 'float64': {
-      if (p.double_data.length !== n) throw countMismatch(what, 'double_data', p.double_data.length, n, shape);
+      if (p.double_data.length !== n)
+        throw countMismatch(what, 'double_data', p.double_data.length, n, shape);
       (out as Float64Array).set(p.double_data);
       break;
     }
@@ -234,7 +289,8 @@ export function tensorFromProto(p: TensorProto, opts: TensorReadOptions = {}): T
     }
     case 'uint64':
     case 'uint32': {
-      if (p.uint64_data.length !== n) throw countMismatch(what, 'uint64_data', p.uint64_data.length, n, shape);
+      if (p.uint64_data.length !== n)
+        throw countMismatch(what, 'uint64_data', p.uint64_data.length, n, shape);
       for (let i = 0; i < n; i++) {
         const v = toBigInt(p.uint64_data[i], true);
         (out as any)[i] = dtype === 'uint64' ? v : Number(BigInt.asUintN(32, v));
@@ -259,14 +315,17 @@ function allocateChecked(dtype: DType, n: number, what: string): TypedArray {
   try {
     return allocate(dtype, n) as TypedArray;
   } catch (e) {
-    throw new TesseraError('RESOURCE_EXHAUSTED', `${what}: cannot allocate ${n} elements of ${dtype}`, { cause: e });
+    throw new TesseraError('RESOURCE_EXHAUSTED', `${what}: cannot allocate ${n} elements of ${dtype}`, {
+      cause: e,
+    });
   }
 }
 
 /** A sparse tensor (values + indices, COO) as a dense tensor. */
 export function tensorFromSparseProto(p: SparseTensorProto, opts: TensorReadOptions = {}): Tensor {
   const what = opts.what ?? 'sparse tensor';
-  if (!p.values || !p.indices) throw new TesseraError('INVALID_MODEL', `${what}: sparse tensor without values or indices`);
+  if (!p.values || !p.indices)
+    throw new TesseraError('INVALID_MODEL', `${what}: sparse tensor without values or indices`);
   const values = tensorFromProto(p.values, opts);
   const indices = tensorFromProto(p.indices, opts);
   const shape = protoDims(p.dims, what, opts.maxElements);
@@ -300,6 +359,7 @@ export function tensorToProto(t: Tensor, name?: string): Record<string, unknown>
   if (name !== undefined) out.name = name;
   const data = t.dataSync();
   if (t.dtype === 'string') out.string_data = (data as string[]).map((s) => new TextEncoder().encode(s));
+  else if (bitWidth(t.dtype) < 8) out.raw_data = packBits(data as Uint8Array, t.dtype);
   else out.raw_data = toLittleEndian(data as TypedArray);
   return out;
 }
@@ -321,7 +381,10 @@ export function sequenceFromProto(p: SequenceProto, opts: TensorReadOptions = {}
       items = p.optional_values.map((o) => optionalFromProto(o, opts));
       break;
     default:
-      throw new TesseraError('UNSUPPORTED', `${what}: element type ${p.elem_type} (maps, sparse) is not supported`);
+      throw new TesseraError(
+        'UNSUPPORTED',
+        `${what}: element type ${p.elem_type} (maps, sparse) is not supported`,
+      );
   }
   return new TensorSequence(items);
 }
@@ -334,10 +397,16 @@ export function optionalFromProto(p: OptionalProto, opts: TensorReadOptions = {}
   }
   if (p.sequence_value && has(p, 'sequence_value')) {
     const s = sequenceFromProto(p.sequence_value, opts);
-    return new OptionalValue(s, { kind: 'sequence', elem: s.dtype ? { kind: 'tensor', dtype: s.dtype } : undefined });
+    return new OptionalValue(s, {
+      kind: 'sequence',
+      elem: s.dtype ? { kind: 'tensor', dtype: s.dtype } : undefined,
+    });
   }
   if (has(p, 'optional_value') || has(p, 'map_value') || has(p, 'sparse_tensor_value')) {
-    throw new TesseraError('UNSUPPORTED', `optional '${p.name ?? ''}': nested optionals, maps and sparse values are not supported`);
+    throw new TesseraError(
+      'UNSUPPORTED',
+      `optional '${p.name ?? ''}': nested optionals, maps and sparse values are not supported`,
+    );
   }
   return new OptionalValue(undefined);
 }

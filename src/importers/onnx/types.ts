@@ -1,8 +1,8 @@
 /** TypeProto -> ValueType: tensor dtype and dims (dim_value numbers, dim_param names, null unknown). */
 import { ONNX_DTYPE } from '../../ops/cast.js';
 import type { Dim, ValueType } from '../../runtime/graph.js';
+import { type DimensionProto, has, type TypeProto, toNumber } from './proto.js';
 import { onnxTypeName } from './tensor-proto.js';
-import { type DimensionProto, has, toNumber, type TypeProto } from './proto.js';
 
 function dimFromProto(d: DimensionProto): Dim {
   if (has(d, 'dim_value') || d.value === 'dim_value') {
@@ -19,7 +19,10 @@ export function valueTypeFromProto(t: TypeProto | undefined): ValueType | undefi
     const elem = t.tensor_type.elem_type ?? 0;
     const dtype = ONNX_DTYPE[elem];
     if (!dtype) return { kind: 'unsupported', what: `tensor(${onnxTypeName(elem).toLowerCase()})` };
-    const shape = t.tensor_type.shape && has(t.tensor_type, 'shape') ? t.tensor_type.shape.dim.map(dimFromProto) : undefined;
+    const shape =
+      t.tensor_type.shape && has(t.tensor_type, 'shape')
+        ? t.tensor_type.shape.dim.map(dimFromProto)
+        : undefined;
     return shape ? { kind: 'tensor', dtype, shape } : { kind: 'tensor', dtype };
   }
   if (t.sequence_type && has(t, 'sequence_type')) {

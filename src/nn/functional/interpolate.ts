@@ -5,7 +5,7 @@
  * 'area' = adaptive average pooling.
  */
 
-import { TESSERA_DOMAIN } from '../../ops/nn/conv.js';
+import { TESSERA_DOMAIN } from '../../ops/nn/domain.js';
 import { dispatch1 } from '../../ops/registry.js';
 import { int64s } from '../../runtime/creation.js';
 import { TesseraError } from '../../runtime/errors.js';

@@ -4,7 +4,7 @@
  * AveragePool and com.tessera::AdaptiveAveragePool ops.
  */
 
-import { TESSERA_DOMAIN } from '../../ops/nn/conv.js';
+import { TESSERA_DOMAIN } from '../../ops/nn/domain.js';
 import { windowTaps } from '../../ops/nn/pool-taps.js';
 import { resolveWindow } from '../../ops/nn/window.js';
 import { dispatch, dispatch1 } from '../../ops/registry.js';

@@ -15,7 +15,15 @@ registerOp({
       const branch = cond ? 'then_branch' : 'else_branch';
       const outs = subgraphRuntime(ctx).runSubgraph(graphAttr(attrs, branch, 'If'), [], `If ${branch}`);
       // A branch may return an outer value as is: give the node its own tensor objects.
-      return asOutputs(outs.map((v) => (isTensorValue(v) ? v.asStrided(v.shape, v.strides) : v instanceof TensorSequence ? new TensorSequence(v.items, v.dtype) : v)));
+      return asOutputs(
+        outs.map((v) =>
+          isTensorValue(v)
+            ? v.asStrided(v.shape, v.strides)
+            : v instanceof TensorSequence
+              ? new TensorSequence(v.items, v.dtype)
+              : v,
+        ),
+      );
     },
   },
 });

@@ -32,13 +32,20 @@ registerOp({
       let trip = Number.POSITIVE_INFINITY;
       if (mIn !== undefined) {
         if (!isTensorValue(mIn) || !isInt(mIn.dtype)) {
-          throw new TesseraError('INVALID_ARGUMENT', `Loop: M must be an int64 scalar, got ${describeValue(mIn)}`);
+          throw new TesseraError(
+            'INVALID_ARGUMENT',
+            `Loop: M must be an int64 scalar, got ${describeValue(mIn)}`,
+          );
         }
         trip = scalarOf(mIn, 'Loop', 'M');
       }
       let cond = true;
       if (condIn !== undefined) {
-        if (!isTensorValue(condIn)) throw new TesseraError('INVALID_ARGUMENT', `Loop: cond must be a bool scalar, got ${describeValue(condIn)}`);
+        if (!isTensorValue(condIn))
+          throw new TesseraError(
+            'INVALID_ARGUMENT',
+            `Loop: cond must be a bool scalar, got ${describeValue(condIn)}`,
+          );
         cond = scalarOf(condIn, 'Loop', 'cond') !== 0;
       }
       let carried = vs.slice(2);
@@ -49,17 +56,29 @@ registerOp({
       let scanBytes = 0;
       for (let i = 0; i < trip && cond; i++) {
         rt.checkDeadline(`Loop iteration ${i}`);
-        const outs = rt.runSubgraph(body, [scalar(i, 'int64'), scalar(cond, 'bool'), ...carried], `Loop body, iteration ${i}`);
+        const outs = rt.runSubgraph(
+          body,
+          [scalar(i, 'int64'), scalar(cond, 'bool'), ...carried],
+          `Loop body, iteration ${i}`,
+        );
         if (outs.length !== 1 + n + k) {
-          throw new TesseraError('INVALID_MODEL', `Loop: the body returned ${outs.length} values, expected ${1 + n + k}`);
+          throw new TesseraError(
+            'INVALID_MODEL',
+            `Loop: the body returned ${outs.length} values, expected ${1 + n + k}`,
+          );
         }
         const c = outs[0];
-        if (!isTensorValue(c)) throw new TesseraError('INVALID_MODEL', `Loop: the body's condition output is ${describeValue(c)}`);
+        if (!isTensorValue(c))
+          throw new TesseraError('INVALID_MODEL', `Loop: the body's condition output is ${describeValue(c)}`);
         cond = scalarOf(c, 'Loop', "the body's condition output") !== 0;
         carried = outs.slice(1, 1 + n);
         for (let j = 0; j < k; j++) {
           const s = outs[1 + n + j];
-          if (!isTensorValue(s)) throw new TesseraError('INVALID_MODEL', `Loop: scan output ${j} is ${describeValue(s)}, expected a tensor`);
+          if (!isTensorValue(s))
+            throw new TesseraError(
+              'INVALID_MODEL',
+              `Loop: scan output ${j} is ${describeValue(s)}, expected a tensor`,
+            );
           scans[j]!.push(s);
           scanBytes += tensorBytes(s);
         }
@@ -70,7 +89,8 @@ registerOp({
         // No iteration ran: an empty tensor with the body output's declared element shape.
         const t = bodyOutputs[1 + n + j]?.type;
         const dtype: DType = t?.kind === 'tensor' ? t.dtype : 'float32';
-        const inner = t?.kind === 'tensor' && t.shape?.every((d) => typeof d === 'number') ? (t.shape as number[]) : [];
+        const inner =
+          t?.kind === 'tensor' && t.shape?.every((d) => typeof d === 'number') ? (t.shape as number[]) : [];
         return full([0, ...inner], 0, { dtype });
       });
       return asOutputs([...carried.map(own), ...stacked]);

@@ -19,9 +19,13 @@ registerOp({
       const v = values(inputs)[0];
       const type = typeof attrs.type === 'string' ? typeFromString(attrs.type) : undefined;
       if (v === undefined && !type) {
-        throw new TesseraError('INVALID_ARGUMENT', "Optional: without an input, attribute 'type' is required");
+        throw new TesseraError(
+          'INVALID_ARGUMENT',
+          "Optional: without an input, attribute 'type' is required",
+        );
       }
-      if (v instanceof OptionalValue) throw new TesseraError('INVALID_ARGUMENT', 'Optional: the input is already an optional');
+      if (v instanceof OptionalValue)
+        throw new TesseraError('INVALID_ARGUMENT', 'Optional: the input is already an optional');
       return asOutputs([new OptionalValue(own(v) as never, type)]);
     },
   },
@@ -49,7 +53,8 @@ registerOp({
     cpu: (inputs) => {
       const v = values(inputs)[0];
       const inner = v instanceof OptionalValue ? v.value : v;
-      if (inner === undefined) throw new TesseraError('INVALID_ARGUMENT', 'OptionalGetElement: the optional is empty');
+      if (inner === undefined)
+        throw new TesseraError('INVALID_ARGUMENT', 'OptionalGetElement: the optional is empty');
       return asOutputs([own(inner)]);
     },
   },

@@ -36,7 +36,10 @@ function scanOnce(
   const len = seqLen ?? lens[0] ?? 0;
   lens.forEach((l, j) => {
     if (seqLen === undefined && l !== len) {
-      throw new TesseraError('SHAPE_MISMATCH', `Scan: scan input ${j} has ${l} steps along its axis, input 0 has ${len}`);
+      throw new TesseraError(
+        'SHAPE_MISMATCH',
+        `Scan: scan input ${j} has ${l} steps along its axis, input 0 has ${len}`,
+      );
     }
   });
   let cur = [...states];
@@ -47,18 +50,24 @@ function scanOnce(
     rt.checkDeadline(`Scan iteration ${i}`);
     const slices = scanInputs.map((t, j) => sliceAt(t, axes[j]!, spec.inputDirections[j] ? len - 1 - i : i));
     const res = rt.runSubgraph(body, [...cur, ...slices], `Scan body, iteration ${i}`);
-    if (res.length !== nOut) throw new TesseraError('INVALID_MODEL', `Scan: the body returned ${res.length} values, expected ${nOut}`);
+    if (res.length !== nOut)
+      throw new TesseraError(
+        'INVALID_MODEL',
+        `Scan: the body returned ${res.length} values, expected ${nOut}`,
+      );
     cur = res.slice(0, cur.length);
     for (let j = 0; j < k; j++) {
       const v = res[cur.length + j];
-      if (!isTensorValue(v)) throw new TesseraError('INVALID_MODEL', `Scan: scan output ${j} is ${describeValue(v)}`);
+      if (!isTensorValue(v))
+        throw new TesseraError('INVALID_MODEL', `Scan: scan output ${j} is ${describeValue(v)}`);
       outs[j]!.push(v);
       bytes += tensorBytes(v);
     }
     if (k) rt.checkFits(bytes, `Scan: scan outputs after ${i + 1} iterations`);
   }
   const stacked = outs.map((list, j) => {
-    if (list.length === 0) throw new TesseraError('INVALID_ARGUMENT', 'Scan: zero iterations leave the scan outputs undefined');
+    if (list.length === 0)
+      throw new TesseraError('INVALID_ARGUMENT', 'Scan: zero iterations leave the scan outputs undefined');
     const ordered = spec.outputDirections[j] ? [...list].reverse() : list;
     const axis = normAxis(spec.outputAxes[j] ?? 0, list[0]!.ndim + 1, 'Scan scan_output_axes');
     return stack(ordered, axis, 'Scan');
@@ -91,13 +100,20 @@ registerOp({
       const m = attrInt(attrs, 'num_scan_inputs');
       const vs = values(inputs);
       const n = vs.length - m;
-      if (n < 0) throw new TesseraError('INVALID_ARGUMENT', `Scan: num_scan_inputs is ${m}, but there are ${vs.length} inputs`);
+      if (n < 0)
+        throw new TesseraError(
+          'INVALID_ARGUMENT',
+          `Scan: num_scan_inputs is ${m}, but there are ${vs.length} inputs`,
+        );
       const scanIns = vs.slice(n).map((v, j) => {
-        if (!isTensorValue(v)) throw new TesseraError('INVALID_ARGUMENT', `Scan: scan input ${j} is ${describeValue(v)}`);
+        if (!isTensorValue(v))
+          throw new TesseraError('INVALID_ARGUMENT', `Scan: scan input ${j} is ${describeValue(v)}`);
         return v;
       });
       const nOut = bodyOutputCount(body);
-      return asOutputs(scanOnce(rt, body, vs.slice(0, n), scanIns, spec(attrs, m, nOut - n, 'scan_input_directions'), nOut));
+      return asOutputs(
+        scanOnce(rt, body, vs.slice(0, n), scanIns, spec(attrs, m, nOut - n, 'scan_input_directions'), nOut),
+      );
     },
   },
 });
@@ -116,7 +132,8 @@ registerOp({
       const rest = vs.slice(1);
       const n = rest.length - m;
       const tensors = rest.map((v, j) => {
-        if (!isTensorValue(v)) throw new TesseraError('INVALID_ARGUMENT', `Scan: input ${j + 1} is ${describeValue(v)}`);
+        if (!isTensorValue(v))
+          throw new TesseraError('INVALID_ARGUMENT', `Scan: input ${j + 1} is ${describeValue(v)}`);
         return v;
       });
       const batch = tensors[0]?.shape[0] ?? 0;
@@ -127,10 +144,26 @@ registerOp({
       const perBatch: Value[][] = [];
       for (let b = 0; b < batch; b++) {
         const row = tensors.map((t) => sliceAt(t, 0, b));
-        perBatch.push(scanOnce(rt, body, row.slice(0, n), row.slice(n), { ...s, inputAxes: [], outputAxes: [] }, nOut, lens?.[b]));
+        perBatch.push(
+          scanOnce(
+            rt,
+            body,
+            row.slice(0, n),
+            row.slice(n),
+            { ...s, inputAxes: [], outputAxes: [] },
+            nOut,
+            lens?.[b],
+          ),
+        );
       }
       return asOutputs(
-        Array.from({ length: nOut }, (_, j) => stack(perBatch.map((r) => r[j] as Tensor), 0, 'Scan')),
+        Array.from({ length: nOut }, (_, j) =>
+          stack(
+            perBatch.map((r) => r[j] as Tensor),
+            0,
+            'Scan',
+          ),
+        ),
       );
     },
   },

@@ -18,18 +18,25 @@ import { asOutputs, describeValue, scalarOf, sequenceInput, tensorInput, values 
 /** A position input (int scalar), checked against [-n, n) (or [-n, n] when inserting). */
 function position(t: Tensor | undefined, n: number, op: string, inclusive: boolean, def: number): number {
   if (!t) return def;
-  if (!isInt(t.dtype)) throw new TesseraError('DTYPE_MISMATCH', `${op}: position must be int32 or int64, got ${t.dtype}`);
+  if (!isInt(t.dtype))
+    throw new TesseraError('DTYPE_MISMATCH', `${op}: position must be int32 or int64, got ${t.dtype}`);
   const p = scalarOf(t, op, 'position');
   const hi = inclusive ? n : n - 1;
   if (p < -n || p > hi) {
-    throw new TesseraError('INVALID_ARGUMENT', `${op}: position ${p} is out of range for a sequence of length ${n}`);
+    throw new TesseraError(
+      'INVALID_ARGUMENT',
+      `${op}: position ${p} is out of range for a sequence of length ${n}`,
+    );
   }
   return p < 0 ? p + n : p;
 }
 
 function checkElem(seq: TensorSequence, t: Tensor, op: string): void {
   if (seq.dtype && seq.dtype !== t.dtype) {
-    throw new TesseraError('DTYPE_MISMATCH', `${op}: the sequence holds ${seq.dtype}, the tensor is ${t.dtype}`);
+    throw new TesseraError(
+      'DTYPE_MISMATCH',
+      `${op}: the sequence holds ${seq.dtype}, the tensor is ${t.dtype}`,
+    );
   }
 }
 
@@ -40,7 +47,8 @@ registerOp({
   kernels: {
     cpu: (_inputs, attrs) => {
       const d = attrs.dtype === undefined ? 'float32' : ONNX_DTYPE[attrs.dtype as number];
-      if (!d) throw new TesseraError('UNSUPPORTED', `SequenceEmpty: unsupported dtype ${String(attrs.dtype)}`);
+      if (!d)
+        throw new TesseraError('UNSUPPORTED', `SequenceEmpty: unsupported dtype ${String(attrs.dtype)}`);
       return asOutputs([new TensorSequence([], d as DType)]);
     },
   },
@@ -55,7 +63,10 @@ registerOp({
       const ts = inputs.map((_, i) => tensorInput(inputs, i, 'SequenceConstruct'));
       for (const [i, t] of ts.entries()) {
         if (t.dtype !== ts[0]!.dtype) {
-          throw new TesseraError('DTYPE_MISMATCH', `SequenceConstruct: input ${i} is ${t.dtype}, input 0 is ${ts[0]!.dtype}`);
+          throw new TesseraError(
+            'DTYPE_MISMATCH',
+            `SequenceConstruct: input ${i} is ${t.dtype}, input 0 is ${ts[0]!.dtype}`,
+          );
         }
       }
       return asOutputs([new TensorSequence(ts)]);
@@ -89,7 +100,13 @@ registerOp({
   kernels: {
     cpu: (inputs) => {
       const seq = sequenceInput(inputs, 0, 'SequenceAt');
-      const p = position(tensorInput(inputs, 1, 'SequenceAt', 'position'), seq.length, 'SequenceAt', false, 0);
+      const p = position(
+        tensorInput(inputs, 1, 'SequenceAt', 'position'),
+        seq.length,
+        'SequenceAt',
+        false,
+        0,
+      );
       const v = seq.items[p]!;
       return asOutputs([isTensorValue(v) ? v.asStrided(v.shape, v.strides) : v]);
     },
@@ -105,7 +122,8 @@ registerOp({
     cpu: (inputs) => {
       const seq = sequenceInput(inputs, 0, 'SequenceErase');
       const items = [...seq.items];
-      if (items.length === 0) throw new TesseraError('INVALID_ARGUMENT', 'SequenceErase: the sequence is empty');
+      if (items.length === 0)
+        throw new TesseraError('INVALID_ARGUMENT', 'SequenceErase: the sequence is empty');
       items.splice(position(inputs[1], items.length, 'SequenceErase', false, items.length - 1), 1);
       return asOutputs([new TensorSequence(items, seq.dtype)]);
     },
@@ -138,20 +156,29 @@ registerOp({
         const pieces = dispatch('Split', [x, int64s(new Array(dim).fill(1))], { axis }, { numOutputs: dim });
         const keep = attrInt(attrs, 'keepdims', 1) !== 0;
         return asOutputs([
-          new TensorSequence(keep ? pieces : pieces.map((p) => dispatch1('Squeeze', [p, int64s([axis])])), x.dtype),
+          new TensorSequence(
+            keep ? pieces : pieces.map((p) => dispatch1('Squeeze', [p, int64s([axis])])),
+            x.dtype,
+          ),
         ]);
       }
       const s = Array.from(split.numbers());
       if (split.ndim === 0) {
         const chunk = s[0]!;
-        if (!(chunk > 0)) throw new TesseraError('INVALID_ARGUMENT', `SplitToSequence: split must be positive, got ${chunk}`);
+        if (!(chunk > 0))
+          throw new TesseraError('INVALID_ARGUMENT', `SplitToSequence: split must be positive, got ${chunk}`);
         sizes = [];
         for (let left = dim; left > 0; left -= chunk) sizes.push(Math.min(chunk, left));
       } else sizes = s;
       if (sizes.reduce((a, b) => a + b, 0) !== dim || sizes.some((v) => v < 0)) {
-        throw new TesseraError('INVALID_ARGUMENT', `SplitToSequence: split [${sizes.join(', ')}] does not add up to dim ${axis} (${dim})`);
+        throw new TesseraError(
+          'INVALID_ARGUMENT',
+          `SplitToSequence: split [${sizes.join(', ')}] does not add up to dim ${axis} (${dim})`,
+        );
       }
-      const pieces = sizes.length ? dispatch('Split', [x, int64s(sizes)], { axis }, { numOutputs: sizes.length }) : [];
+      const pieces = sizes.length
+        ? dispatch('Split', [x, int64s(sizes)], { axis }, { numOutputs: sizes.length })
+        : [];
       return asOutputs([new TensorSequence(pieces, x.dtype)]);
     },
   },
@@ -167,10 +194,12 @@ registerOp({
     cpu: (inputs, attrs) => {
       const seq = sequenceInput(inputs, 0, 'ConcatFromSequence');
       const ts = seq.items.map((v, i) => {
-        if (!isTensorValue(v)) throw new TesseraError('INVALID_ARGUMENT', `ConcatFromSequence: item ${i} is ${describeValue(v)}`);
+        if (!isTensorValue(v))
+          throw new TesseraError('INVALID_ARGUMENT', `ConcatFromSequence: item ${i} is ${describeValue(v)}`);
         return v;
       });
-      if (ts.length === 0) throw new TesseraError('INVALID_ARGUMENT', 'ConcatFromSequence: the sequence is empty');
+      if (ts.length === 0)
+        throw new TesseraError('INVALID_ARGUMENT', 'ConcatFromSequence: the sequence is empty');
       const newAxis = attrInt(attrs, 'new_axis', 0) !== 0;
       const rank = ts[0]!.ndim + (newAxis ? 1 : 0);
       const axis = normAxis(attrInt(attrs, 'axis'), rank, 'ConcatFromSequence');
@@ -193,7 +222,10 @@ registerOp({
       const n = first.length;
       vs.forEach((v, i) => {
         if (v instanceof TensorSequence && v.length !== n) {
-          throw new TesseraError('SHAPE_MISMATCH', `SequenceMap: input ${i} has ${v.length} items, input 0 has ${n}`);
+          throw new TesseraError(
+            'SHAPE_MISMATCH',
+            `SequenceMap: input ${i} has ${v.length} items, input 0 has ${n}`,
+          );
         }
       });
       const results: Value[][] = [];
@@ -206,9 +238,17 @@ registerOp({
       return asOutputs(
         Array.from({ length: nOut }, (_, j) => {
           const items = results.map((r) => r[j]!);
-          const t = (body as { graph?: { outputs: { type?: { kind: string; elem?: { kind: string; dtype?: DType } } }[] } }).graph
-            ?.outputs[j]?.type;
-          const dtype = t?.kind === 'sequence' && t.elem?.kind === 'tensor' ? t.elem.dtype : t?.kind === 'tensor' ? (t as { dtype?: DType }).dtype : undefined;
+          const t = (
+            body as {
+              graph?: { outputs: { type?: { kind: string; elem?: { kind: string; dtype?: DType } } }[] };
+            }
+          ).graph?.outputs[j]?.type;
+          const dtype =
+            t?.kind === 'sequence' && t.elem?.kind === 'tensor'
+              ? t.elem.dtype
+              : t?.kind === 'tensor'
+                ? (t as { dtype?: DType }).dtype
+                : undefined;
           return new TensorSequence(items, dtype);
         }),
       );

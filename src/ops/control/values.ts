@@ -12,7 +12,8 @@ import type { Tensor } from '../../runtime/tensor.js';
 import { dispatch1, type OpInputs } from '../registry.js';
 
 /** The inputs as runtime values (sequences and optionals travel through dispatch as inputs). */
-export const values = (inputs: OpInputs): readonly (Value | undefined)[] => inputs as unknown as (Value | undefined)[];
+export const values = (inputs: OpInputs): readonly (Value | undefined)[] =>
+  inputs as unknown as (Value | undefined)[];
 /** Kernel results that are not all tensors, in the registry's Tensor[] signature. */
 export const asOutputs = (vs: readonly (Value | undefined)[]): Tensor[] => vs as unknown as Tensor[];
 
@@ -27,7 +28,10 @@ export function tensorInput(inputs: OpInputs, i: number, op: string, what = `inp
 export function sequenceInput(inputs: OpInputs, i: number, op: string): TensorSequence {
   const v = values(inputs)[i];
   if (!(v instanceof TensorSequence)) {
-    throw new TesseraError('INVALID_ARGUMENT', `${op}: input ${i} must be a sequence, got ${describeValue(v)}`);
+    throw new TesseraError(
+      'INVALID_ARGUMENT',
+      `${op}: input ${i} must be a sequence, got ${describeValue(v)}`,
+    );
   }
   return v;
 }
@@ -43,7 +47,10 @@ export function describeValue(v: unknown): string {
 /** A one-element tensor's value as a number (bool as 0/1), with a message naming the op. */
 export function scalarOf(t: Tensor, op: string, what: string): number {
   if (t.numel() !== 1) {
-    throw new TesseraError('INVALID_ARGUMENT', `${op}: ${what} must have one element, got shape ${fmtShape(t.shape)}`);
+    throw new TesseraError(
+      'INVALID_ARGUMENT',
+      `${op}: ${what} must have one element, got shape ${fmtShape(t.shape)}`,
+    );
   }
   return t.numbers()[0]!;
 }
@@ -68,7 +75,9 @@ export function stack(ts: readonly Tensor[], axis: number, op: string): Tensor {
   }
   const axes = int64s([axis]);
   const parts = ts.map((t) => dispatch1('Unsqueeze', [t, axes]));
-  return parts.length === 1 ? dispatch1('Identity', [parts[0]!], { copy: 1 }) : dispatch1('Concat', parts, { axis });
+  return parts.length === 1
+    ? dispatch1('Identity', [parts[0]!], { copy: 1 })
+    : dispatch1('Concat', parts, { axis });
 }
 
 export function tensorBytes(t: Tensor): number {

@@ -2,6 +2,7 @@
  * Add, Sub, Mul, Div: broadcasting binary arithmetic (ONNX semantics: both inputs share one dtype).
  * Integers wrap like C; int64/uint64 compute in BigInt so values past 2^53 stay exact.
  */
+import { floatBinary } from '../../backends/cpu/fast-float.js';
 import { type DType, isFloat } from '../../runtime/dtype.js';
 import type { Tensor } from '../../runtime/tensor.js';
 import { input, sumToShape } from '../helpers.js';
@@ -20,7 +21,7 @@ function binary(name: string, f: NumF, intF: NumF, bigF: BigF) {
   return (inputs: OpInputs) => {
     const a = input(inputs, 0, name);
     const b = input(inputs, 1, name);
-    return [binaryKernel(a, b, isFloat(a.dtype) ? f : intF, bigF, a.dtype, name)];
+    return [floatBinary(name, a, b) ?? binaryKernel(a, b, isFloat(a.dtype) ? f : intF, bigF, a.dtype, name)];
   };
 }
 

@@ -3,6 +3,7 @@
  * false (so Equal(NaN, NaN) is false); int64/uint64 compare exactly as BigInt; Equal also takes
  * bool and (since opset 19) string tensors.
  */
+import { floatBinary } from '../../backends/cpu/fast-float.js';
 import type { DType } from '../../runtime/dtype.js';
 import { input } from '../helpers.js';
 import { type OpDef, registerOp } from '../registry.js';
@@ -22,7 +23,10 @@ function compareDef(name: string, since: number, f: Cmp, types: (d: DType) => bo
     },
     // The same comparison works on numbers, bigints and strings.
     kernels: {
-      cpu: (inputs) => [binaryKernel(input(inputs, 0, name), input(inputs, 1, name), f, f, 'bool', name)],
+      cpu: (inputs) => {
+        const [a, b] = [input(inputs, 0, name), input(inputs, 1, name)];
+        return [floatBinary(name, a, b) ?? binaryKernel(a, b, f, f, 'bool', name)];
+      },
     },
   };
 }

@@ -2,6 +2,7 @@
  * Unary elementwise math ops, one table row each: dtype constraint, kernel function (and a BigInt
  * form where int64 must stay exact), gradient. Activations with attributes live in activations.ts.
  */
+import { floatUnary } from '../../backends/cpu/fast-float.js';
 import type { DType } from '../../runtime/dtype.js';
 import type { Tensor } from '../../runtime/tensor.js';
 import { attrInt, input } from '../helpers.js';
@@ -56,6 +57,8 @@ export function registerUnary(spec: UnarySpec): void {
     kernels: {
       cpu: (inputs, attrs) => {
         const x = input(inputs, 0, spec.name);
+        const fast = spec.make ? null : floatUnary(spec.name, x);
+        if (fast) return [fast];
         const f = spec.make ? spec.make(attrs) : spec.f!;
         return [unaryKernel(x, f, spec.big, spec.outDtype ?? x.dtype)];
       },

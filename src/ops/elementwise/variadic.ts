@@ -4,6 +4,7 @@
  * propagate NaN (numpy's maximum/minimum).
  */
 import { forEachBroadcast } from '../../backends/cpu/elementwise.js';
+import { floatBinary } from '../../backends/cpu/fast-float.js';
 import { allocate, type DType, encodeNumber, getNumber, needsConversion } from '../../runtime/dtype.js';
 import { TesseraError } from '../../runtime/errors.js';
 import { broadcastShapes, numel } from '../../runtime/shape.js';
@@ -97,7 +98,9 @@ function registerVariadic(spec: VariadicSpec): void {
     kernels: {
       cpu: (inputs) => {
         const xs = present(spec.name, inputs);
-        return [fold(spec.name, xs, spec.step, spec.bigStep, spec.finish?.(xs.length))];
+        // Two float inputs of Sum are an Add: the fast elementwise path (one rounding, as fold's).
+        const fast = spec.name === 'Sum' && xs.length === 2 ? floatBinary('Add', xs[0]!, xs[1]!) : null;
+        return [fast ?? fold(spec.name, xs, spec.step, spec.bigStep, spec.finish?.(xs.length))];
       },
     },
     grad: spec.grad,

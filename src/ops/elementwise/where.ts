@@ -1,5 +1,6 @@
 /** Where: condition ? X : Y, broadcasting all three; X and Y share one dtype (any, strings included). */
 import { forEachBroadcast } from '../../backends/cpu/elementwise.js';
+import { floatWhere } from '../../backends/cpu/fast-float.js';
 import { allocate } from '../../runtime/dtype.js';
 import { broadcastShapes, numel } from '../../runtime/shape.js';
 import { Tensor } from '../../runtime/tensor.js';
@@ -9,6 +10,8 @@ import { boolTypes, checkSame, checkTypes, op, scalarLike } from './kernels.js';
 
 /** Copies raw storage values (16-bit float bits, BigInt, strings) without converting them. */
 export function whereKernel(cond: Tensor, x: Tensor, y: Tensor): Tensor {
+  const fast = floatWhere(cond, x, y);
+  if (fast) return fast;
   const shape = broadcastShapes([cond.shape, x.shape, y.shape], 'Where');
   const out = allocate(x.dtype, numel(shape)) as any;
   const [c, a, b] = [cond.storage.data as Uint8Array, x.storage.data as any, y.storage.data as any];

@@ -172,7 +172,7 @@ function operand(x: Tensor, labels: string[]): Item {
 }
 
 /** Contracts two operands, keeping the labels in `keep`, as one batched matrix product. */
-function contract(a: Item, b: Item, keep: Set<string>, sizes: Map<string, number>): Item {
+function contract(a: Item, b: Item, keep: Set<string>, sizes: Map<string, number>, f32 = false): Item {
   const inA = new Set(a.labels);
   const inB = new Set(b.labels);
   a = sumOut(a, new Set([...keep, ...inB]));
@@ -186,7 +186,15 @@ function contract(a: Item, b: Item, keep: Set<string>, sizes: Map<string, number
   const ad = pack(a, [...batch, ...left, ...summed], sizes);
   const bd = pack(b, [...batch, ...summed, ...right], sizes);
   const out = new Float64Array(T * M * N);
-  for (let t = 0; t < T; t++) matmulCpu(ad, bd, M, K, N, out, t * M * K, t * K * N, t * M * N);
+  if (f32) {
+    // float32 operands: the products run in float32 (the WASM GEMM); converting is O(n^2).
+    const o32 = new Float32Array(T * M * N);
+    const [a32, b32] = [Float32Array.from(ad), Float32Array.from(bd)];
+    for (let t = 0; t < T; t++) matmulCpu(a32, b32, M, K, N, o32, t * M * K, t * K * N, t * M * N);
+    out.set(o32);
+  } else {
+    for (let t = 0; t < T; t++) matmulCpu(ad, bd, M, K, N, out, t * M * K, t * K * N, t * M * N);
+  }
   const labels = [...batch, ...left, ...right];
   return { data: out, shape: labels.map((l) => sizes.get(l)!), labels };
 }
@@ -202,10 +210,11 @@ export function einsumKernel(equation: string, xs: readonly Tensor[]): Tensor {
     const others = new Set(inputs.flatMap((ls, j) => (j === k ? [] : ls)));
     return sumOut(operand(x, inputs[k]!), new Set([...outSet, ...others]));
   });
+  const f32 = xs.every((x) => x.dtype === 'float32');
   let acc = items[0]!;
   for (let k = 1; k < items.length; k++) {
     const keep = new Set([...outSet, ...inputs.slice(k + 1).flat()]);
-    acc = contract(acc, items[k]!, keep, sizes);
+    acc = contract(acc, items[k]!, keep, sizes, f32);
   }
   acc = sumOut(acc, outSet);
   const data = pack(acc, output, sizes);

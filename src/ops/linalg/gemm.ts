@@ -9,6 +9,7 @@ import { TesseraError } from '../../runtime/errors.js';
 import { broadcastStrides, fmtShape, sameShape } from '../../runtime/shape.js';
 import type { Tensor } from '../../runtime/tensor.js';
 import { attrFloat, attrInt, expectSameDType, input, sumToShape } from '../helpers.js';
+import { gemm } from '../nn/gemm.js';
 import { type Attrs, dispatch1, type OpInputs, registerOp } from '../registry.js';
 import { computeArray, floatData, fromCompute } from './matmul.js';
 import { matmulCpu } from './matmul-cpu.js';
@@ -44,7 +45,14 @@ function gemmKernel(inputs: OpInputs, attrs: Attrs, legacy: boolean): Tensor {
     );
   }
   const out = computeArray(a.dtype, M * N);
-  matmulCpu(floatData(at), floatData(bt), M, K, N, out);
+  if (out instanceof Float32Array) {
+    // float32: the fast GEMM reads the stored (possibly transposed) operands as they are.
+    const [ad, bd] = [floatData(a) as Float32Array, floatData(b) as Float32Array];
+    const [ta, tb] = [attrInt(attrs, 'transA') !== 0, attrInt(attrs, 'transB') !== 0];
+    gemm(ta, tb, M, N, K, ad, 0, bd, 0, out, 0, false);
+  } else {
+    matmulCpu(floatData(at), floatData(bt), M, K, N, out);
+  }
   const alpha = attrFloat(attrs, 'alpha');
   if (alpha !== 1) for (let i = 0; i < out.length; i++) out[i]! *= alpha;
   if (c) {

@@ -5,6 +5,8 @@
  * columns of B so the block being reused stays in cache. It accumulates in float64.
  */
 
+import { sgemm } from '../../backends/cpu/wasm/sgemm.js';
+
 export type FloatArray = Float32Array | Float64Array;
 
 /** Columns of B per block: 4 accumulator rows of this width fit in L1, a K x NB slab of B in L2. */
@@ -27,6 +29,10 @@ export function matmulCpu(
 ): FloatArray {
   const o = out ?? (a instanceof Float32Array ? new Float32Array(M * N) : new Float64Array(M * N));
   if (M === 0 || N === 0) return o;
+  // float32 goes to the WASM SIMD kernel when it is built (sgemm returns false otherwise).
+  if (a instanceof Float32Array && b instanceof Float32Array && o instanceof Float32Array) {
+    if (sgemm(false, false, M, N, K, a, aOff, b, bOff, o, oOff, false)) return o;
+  }
   const acc = new Float64Array(4 * Math.min(N, NB));
   for (let j0 = 0; j0 < N; j0 += NB) {
     const w = Math.min(NB, N - j0);

@@ -7,7 +7,7 @@ import { TesseraError } from '../../runtime/errors.js';
 import { fmtShape } from '../../runtime/shape.js';
 import { attrInts, expectFloat, input } from '../helpers.js';
 import { type Attrs, dispatch1, registerOp } from '../registry.js';
-import { TESSERA_DOMAIN } from './conv.js';
+import { TESSERA_DOMAIN } from './domain.js';
 import { floats, output } from './kernel-io.js';
 import { adaptiveTaps, avgPoolBackward, avgPoolForward, expectShape, planes } from './pool-taps.js';
 import { expectSpatial } from './window.js';

@@ -8,7 +8,7 @@ import { TesseraError } from '../../runtime/errors.js';
 import type { Tensor } from '../../runtime/tensor.js';
 import { attrInt, attrInts, expectFloat, input } from '../helpers.js';
 import { type Attrs, dispatch1, registerOp } from '../registry.js';
-import { TESSERA_DOMAIN } from './conv.js';
+import { TESSERA_DOMAIN } from './domain.js';
 import { floats, output } from './kernel-io.js';
 import { avgPoolBackward, avgPoolForward, expectShape, planes, type Taps, windowTaps } from './pool-taps.js';
 import {

@@ -9,10 +9,10 @@ import { fmtShape } from '../../runtime/shape.js';
 import type { Tensor } from '../../runtime/tensor.js';
 import { attrInt, attrInts, expectFloat, expectSameDType, input } from '../helpers.js';
 import { type Attrs, dispatch1, type OpInputs, registerOp } from '../registry.js';
-import { TESSERA_DOMAIN } from './conv.js';
+import { TESSERA_DOMAIN } from './domain.js';
 import { gemm } from './gemm.js';
 import { col2im, inPositions, kernelSize, outPositions } from './im2col.js';
-import { floats, nonChannelAxes, output } from './kernel-io.js';
+import { computeBuffer, floats, nonChannelAxes, output } from './kernel-io.js';
 import { expectSpatial, explicitWindowAttrs, kernelShape, type Window, windowAttrs } from './window.js';
 
 /**
@@ -124,8 +124,8 @@ export function convTransposeForward(
   const P = inPositions(win);
   const xs = floats(x);
   const ws = floats(w);
-  const y = new Float64Array(N * M * P);
-  const cols = new Float64Array(Mg * K * L);
+  const y = computeBuffer(x.dtype, N * M * P);
+  const cols = computeBuffer(x.dtype, Mg * K * L);
   for (let n = 0; n < N; n++) {
     for (let g = 0; g < group; g++) {
       gemm(true, false, Mg * K, L, Cg, ws, g * Cg * Mg * K, xs, (n * Cin + g * Cg) * L, cols, 0, false);

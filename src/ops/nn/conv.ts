@@ -10,12 +10,11 @@ import { fmtShape } from '../../runtime/shape.js';
 import type { Tensor } from '../../runtime/tensor.js';
 import { attrInt, expectFloat, expectSameDType, input } from '../helpers.js';
 import { type Attrs, dispatch1, type OpInputs, registerOp } from '../registry.js';
+import { TESSERA_DOMAIN } from './domain.js';
 import { type FloatArray, gemm } from './gemm.js';
 import { im2col, inPositions, kernelSize, outPositions } from './im2col.js';
-import { floats, nonChannelAxes, output } from './kernel-io.js';
+import { computeBuffer, floats, nonChannelAxes, output } from './kernel-io.js';
 import { expectSpatial, explicitWindowAttrs, kernelShape, resolveWindow, type Window } from './window.js';
-
-export const TESSERA_DOMAIN = 'com.tessera';
 
 function groupOf(op: string, attrs: Attrs): number {
   const g = attrInt(attrs, 'group', 1);
@@ -88,11 +87,11 @@ export function convForward(
   const P = inPositions(win);
   const xs = floats(x);
   const ws = floats(w);
-  const y = new Float64Array(N * M * L);
+  const y = computeBuffer(x.dtype, N * M * L);
   // A 1x1 kernel with unit strides and no padding reads the image as its own column matrix.
   const direct =
     K === 1 && win.strides.every((s) => s === 1) && [...win.padsBegin, ...win.padsEnd].every((p) => p === 0);
-  const cols: FloatArray = direct ? xs : new Float64Array(Cg * K * L);
+  const cols: FloatArray = direct ? xs : computeBuffer(x.dtype, Cg * K * L);
   for (let n = 0; n < N; n++) {
     for (let g = 0; g < group; g++) {
       const xOff = (n * C + g * Cg) * P;
@@ -137,8 +136,8 @@ export function convWeightGrad(x: Tensor, dy: Tensor, win: Window, group: number
   const P = inPositions(win);
   const xs = floats(x);
   const dys = floats(dy);
-  const dw = new Float64Array(M * Cg * K);
-  const cols = new Float64Array(Cg * K * L);
+  const dw = computeBuffer(x.dtype, M * Cg * K);
+  const cols = computeBuffer(x.dtype, Cg * K * L);
   for (let n = 0; n < N; n++) {
     for (let g = 0; g < group; g++) {
       im2col(xs, (n * C + g * Cg) * P, Cg, win, cols, op);

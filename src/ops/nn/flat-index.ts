@@ -7,7 +7,7 @@ import { TesseraError } from '../../runtime/errors.js';
 import { fmtShape, numel } from '../../runtime/shape.js';
 import { attrInts, expectDType, input } from '../helpers.js';
 import { dispatch1, registerOp } from '../registry.js';
-import { TESSERA_DOMAIN } from './conv.js';
+import { TESSERA_DOMAIN } from './domain.js';
 import { floats, output } from './kernel-io.js';
 
 const isIndex = (d: string) => d === 'int64' || d === 'int32';

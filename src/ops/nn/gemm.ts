@@ -3,6 +3,8 @@
  * BLAS-like signature, so a WASM SIMD kernel can replace it without touching the conv code.
  */
 
+import { sgemm } from '../../backends/cpu/wasm/sgemm.js';
+
 export type FloatArray = Float64Array | Float32Array;
 
 /** Columns of C updated together, so the rows being accumulated stay in cache. */
@@ -28,6 +30,10 @@ export function gemm(
   cOff: number,
   accumulate: boolean,
 ): void {
+  // float32 goes to the WASM SIMD kernel when it is built (sgemm returns false otherwise).
+  if (A instanceof Float32Array && B instanceof Float32Array && C instanceof Float32Array) {
+    if (sgemm(transA, transB, M, N, K, A, aOff, B, bOff, C, cOff, accumulate)) return;
+  }
   if (!accumulate) C.fill(0, cOff, cOff + M * N);
   // Element (i, p) of op(A) is A[aOff + i * ai + p * ap].
   const ai = transA ? 1 : K;

@@ -56,41 +56,6 @@ export function inPositions(w: Window): number {
   return w.inSize.reduce((a, b) => a * b, 1);
 }
 
-/**
- * Visits every (column row, output position, input offset) triple of the window over a C-channel
- * image; `inOff` is -1 where the tap falls in the padding.
- */
-function walk(w: Window, C: number, op: string, visit: (colIndex: number, inOff: number) => void): void {
-  const g = lift(w, op);
-  const L = g.oD * g.oH * g.oW;
-  const inPlane = g.inD * g.inH * g.inW;
-  let row = 0;
-  for (let c = 0; c < C; c++) {
-    const cBase = c * inPlane;
-    for (let kd = 0; kd < g.kD; kd++) {
-      for (let kh = 0; kh < g.kH; kh++) {
-        for (let kw = 0; kw < g.kW; kw++) {
-          let col = row * L;
-          for (let od = 0; od < g.oD; od++) {
-            const id = od * g.sD - g.pD + kd * g.dD;
-            const dOk = id >= 0 && id < g.inD;
-            for (let oh = 0; oh < g.oH; oh++) {
-              const ih = oh * g.sH - g.pH + kh * g.dH;
-              const hOk = dOk && ih >= 0 && ih < g.inH;
-              const rowBase = cBase + (id * g.inH + ih) * g.inW;
-              for (let ow = 0; ow < g.oW; ow++) {
-                const iw = ow * g.sW - g.pW + kw * g.dW;
-                visit(col++, hOk && iw >= 0 && iw < g.inW ? rowBase + iw : -1);
-              }
-            }
-          }
-          row++;
-        }
-      }
-    }
-  }
-}
-
 /** cols[C*K, L] <- patches of src[C, ...inSize] starting at srcOff (zeros in the padding). */
 export function im2col(
   src: FloatArray,
@@ -100,9 +65,34 @@ export function im2col(
   cols: FloatArray,
   op: string,
 ): void {
-  walk(w, C, op, (ci, io) => {
-    cols[ci] = io < 0 ? 0 : src[srcOff + io]!;
-  });
+  const g = lift(w, op);
+  const inPlane = g.inD * g.inH * g.inW;
+  let col = 0;
+  for (let c = 0; c < C; c++) {
+    const cBase = srcOff + c * inPlane;
+    for (let kd = 0; kd < g.kD; kd++) {
+      for (let kh = 0; kh < g.kH; kh++) {
+        for (let kw = 0; kw < g.kW; kw++) {
+          for (let od = 0; od < g.oD; od++) {
+            const id = od * g.sD - g.pD + kd * g.dD;
+            const dOk = id >= 0 && id < g.inD;
+            for (let oh = 0; oh < g.oH; oh++) {
+              const ih = oh * g.sH - g.pH + kh * g.dH;
+              if (!dOk || ih < 0 || ih >= g.inH) {
+                cols.fill(0, col, col + g.oW);
+                col += g.oW;
+                continue;
+              }
+              const rowBase = cBase + (id * g.inH + ih) * g.inW;
+              let iw = kw * g.dW - g.pW;
+              for (let ow = 0; ow < g.oW; ow++, iw += g.sW)
+                cols[col++] = iw >= 0 && iw < g.inW ? src[rowBase + iw]! : 0;
+            }
+          }
+        }
+      }
+    }
+  }
 }
 
 /** dst[C, ...inSize] (at dstOff) += the columns scattered back to their input positions. */
@@ -114,7 +104,31 @@ export function col2im(
   dstOff: number,
   op: string,
 ): void {
-  walk(w, C, op, (ci, io) => {
-    if (io >= 0) dst[dstOff + io]! += cols[ci]!;
-  });
+  const g = lift(w, op);
+  const inPlane = g.inD * g.inH * g.inW;
+  let col = 0;
+  for (let c = 0; c < C; c++) {
+    const cBase = dstOff + c * inPlane;
+    for (let kd = 0; kd < g.kD; kd++) {
+      for (let kh = 0; kh < g.kH; kh++) {
+        for (let kw = 0; kw < g.kW; kw++) {
+          for (let od = 0; od < g.oD; od++) {
+            const id = od * g.sD - g.pD + kd * g.dD;
+            const dOk = id >= 0 && id < g.inD;
+            for (let oh = 0; oh < g.oH; oh++) {
+              const ih = oh * g.sH - g.pH + kh * g.dH;
+              if (!dOk || ih < 0 || ih >= g.inH) {
+                col += g.oW;
+                continue;
+              }
+              const rowBase = cBase + (id * g.inH + ih) * g.inW;
+              let iw = kw * g.dW - g.pW;
+              for (let ow = 0; ow < g.oW; ow++, iw += g.sW, col++)
+                if (iw >= 0 && iw < g.inW) dst[rowBase + iw]! += cols[col]!;
+            }
+          }
+        }
+      }
+    }
+  }
 }

@@ -120,6 +120,8 @@ registerOp({
 });
 
 function groups(op: string, x: Tensor, attrs: Attrs): number {
+  if (attrs.num_groups === undefined)
+    throw new TesseraError('INVALID_ARGUMENT', `${op}: attribute 'num_groups' is required`);
   const G = attrInt(attrs, 'num_groups');
   const C = x.shape[1]!;
   if (!Number.isInteger(G) || G < 1 || C % G !== 0) {

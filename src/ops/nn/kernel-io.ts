@@ -13,8 +13,19 @@ export function floats(t: Tensor): FloatArray {
 }
 
 /** A tensor of `dtype` holding `vals` (float64 computations written back to the op's dtype). */
-export function output(vals: Float64Array, shape: readonly number[], dtype: DType): Tensor {
-  return Tensor.fromData(dtype === 'float64' ? vals : fromNumbers(dtype, vals), shape, dtype);
+export function output(vals: FloatArray, shape: readonly number[], dtype: DType): Tensor {
+  const own =
+    (dtype === 'float64' && vals instanceof Float64Array) ||
+    (dtype === 'float32' && vals instanceof Float32Array);
+  return Tensor.fromData(own ? vals : fromNumbers(dtype, vals), shape, dtype);
+}
+
+/**
+ * A zeroed buffer for a GEMM-based kernel (conv, conv transpose, their gradients) to compute in:
+ * float32 for float32 tensors, so the product runs in the WASM SIMD GEMM; float64 otherwise.
+ */
+export function computeBuffer(dtype: DType, n: number): FloatArray {
+  return dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
 }
 
 /** Every axis but 1 (the channel axis): what a per-channel bias gradient sums over. */

@@ -1,7 +1,8 @@
 /**
- * LayerNormalization (opset 17): normalizes over axes [axis, rank), then Y = x_hat * Scale + B,
- * with the optional Mean and InvStdDev outputs (kept dims, in the stash type). Gradients for X,
- * Scale, B and through the Mean/InvStdDev outputs, written with ops.
+ * LayerNormalization (opset 17; accepted at any opset, as ONNX Runtime does): normalizes over axes
+ * [axis, rank), then Y = x_hat * Scale + B, with the optional Mean and InvStdDev outputs (kept dims,
+ * in the stash type). Gradients for X, Scale, B and through the Mean/InvStdDev outputs, written
+ * with ops.
  */
 import { TesseraError } from '../../runtime/errors.js';
 import { normAxis } from '../../runtime/shape.js';
@@ -21,7 +22,8 @@ function lnAxes(op: string, x: Tensor, attrs: Attrs): number[] {
 
 registerOp({
   name: 'LayerNormalization',
-  since: 17,
+  // ONNX added it in opset 17; ONNX Runtime also runs it in older-opset graphs (fused models), so do we.
+  since: 1,
   minInputs: 2,
   maxInputs: 3,
   defaults: { axis: -1, epsilon: 1e-5, stash_type: 1 },

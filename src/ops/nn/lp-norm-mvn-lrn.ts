@@ -8,7 +8,7 @@ import { fmtShape, normAxis } from '../../runtime/shape.js';
 import type { Tensor } from '../../runtime/tensor.js';
 import { attrFloat, attrInt, attrInts, expectFloat, expectSameDType, input } from '../helpers.js';
 import { type Attrs, dispatch1, registerOp } from '../registry.js';
-import { TESSERA_DOMAIN } from './conv.js';
+import { TESSERA_DOMAIN } from './domain.js';
 import { floats, output } from './kernel-io.js';
 import { groupStats, reduceGroups } from './moments.js';
 
@@ -147,6 +147,8 @@ function lrnSetup(op: string, x: Tensor, attrs: Attrs) {
       'SHAPE_MISMATCH',
       `${op}: X must be [N, C, D1, ...], got shape ${fmtShape(x.shape)}`,
     );
+  if (attrs.size === undefined)
+    throw new TesseraError('INVALID_ARGUMENT', `${op}: attribute 'size' is required`);
   const size = attrInt(attrs, 'size');
   if (!Number.isInteger(size) || size < 1)
     throw new TesseraError('INVALID_ARGUMENT', `${op}: size must be a positive integer, got ${size}`);

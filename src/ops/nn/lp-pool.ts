@@ -6,7 +6,7 @@ import { TesseraError } from '../../runtime/errors.js';
 import type { Tensor } from '../../runtime/tensor.js';
 import { attrFloat, expectFloat, expectSameDType, input } from '../helpers.js';
 import { type Attrs, dispatch1, registerOp } from '../registry.js';
-import { TESSERA_DOMAIN } from './conv.js';
+import { TESSERA_DOMAIN } from './domain.js';
 import { floats, output } from './kernel-io.js';
 import { expectShape, planes, type Taps, windowTaps } from './pool-taps.js';
 import {

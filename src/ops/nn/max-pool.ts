@@ -3,13 +3,14 @@
  * output) and GlobalMaxPool. The gradient scatters dY to the argmax positions with
  * com.tessera::FlatScatterAdd.
  */
+import { maxPool2d } from '../../backends/cpu/pool2d.js';
 import { noGrad } from '../../runtime/autograd.js';
 import { type DType, fromNumbers, isFloat } from '../../runtime/dtype.js';
 import { TesseraError } from '../../runtime/errors.js';
 import { Tensor } from '../../runtime/tensor.js';
 import { attrInt, expectDType, input } from '../helpers.js';
 import { type Attrs, dispatch, dispatch1, registerOp } from '../registry.js';
-import { TESSERA_DOMAIN } from './conv.js';
+import { TESSERA_DOMAIN } from './domain.js';
 import { floats, output } from './kernel-io.js';
 import { planes, type Taps, windowTaps } from './pool-taps.js';
 import { ceilModeOf, expectNonNegativePads, expectSpatial, kernelShape, resolveWindow } from './window.js';
@@ -84,6 +85,16 @@ function maxPool(op: string, inputs: readonly (Tensor | undefined)[], attrs: Att
   const storageOrder = attrInt(attrs, 'storage_order', 0);
   if (storageOrder !== 0 && storageOrder !== 1) {
     throw new TesseraError('INVALID_ARGUMENT', `${op}: storage_order must be 0 or 1, got ${storageOrder}`);
+  }
+  if (storageOrder === 0 && win.kernel.length === 2) {
+    // float NCHW: the direct 2-D loop (null when it does not apply).
+    const [kH, kW] = win.kernel as [number, number];
+    const [sH, sW] = win.strides as [number, number];
+    const [dH, dW] = win.dilations as [number, number];
+    const [pH, pW] = win.padsBegin as [number, number];
+    const [oH, oW] = win.outSize as [number, number];
+    const fast = maxPool2d(x, { kH, kW, sH, sW, dH, dW, pH, pW, oH, oW });
+    if (fast) return fast;
   }
   return maxPoolTaps(x, windowTaps(win), win.outSize, storageOrder);
 }

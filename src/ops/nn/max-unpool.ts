@@ -8,7 +8,7 @@ import { contiguousStrides, fmtShape, numel } from '../../runtime/shape.js';
 import { Tensor } from '../../runtime/tensor.js';
 import { expectDType, expectFloat, input, readInts } from '../helpers.js';
 import { type Attrs, dispatch1, registerOp } from '../registry.js';
-import { TESSERA_DOMAIN } from './conv.js';
+import { TESSERA_DOMAIN } from './domain.js';
 import { floats, output } from './kernel-io.js';
 import { expectNonNegativePads, expectSpatial, kernelShape, windowAttrs } from './window.js';
 

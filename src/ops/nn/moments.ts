@@ -12,7 +12,7 @@ import { normAxis } from '../../runtime/shape.js';
 import type { Tensor } from '../../runtime/tensor.js';
 import { attrFloat, attrInts, expectFloat, input } from '../helpers.js';
 import { dispatch, dispatch1, registerOp } from '../registry.js';
-import { TESSERA_DOMAIN } from './conv.js';
+import { TESSERA_DOMAIN } from './domain.js';
 import { floats, output } from './kernel-io.js';
 
 export interface Groups {

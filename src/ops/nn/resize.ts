@@ -10,7 +10,7 @@ import { fmtShape, normAxis } from '../../runtime/shape.js';
 import type { Tensor } from '../../runtime/tensor.js';
 import { attrFloat, attrInt, attrInts, attrString, expectFloat, input } from '../helpers.js';
 import { type Attrs, dispatch1, type OpInputs, registerOp } from '../registry.js';
-import { TESSERA_DOMAIN } from './conv.js';
+import { TESSERA_DOMAIN } from './domain.js';
 import { floats, output } from './kernel-io.js';
 import {
   type AxisPlan,

@@ -46,7 +46,10 @@ export function opProblems(model: Model): OpProblem[] {
     const opset = model.opsets.get(node.domain);
     const base = { node: node.name, opType: node.opType, domain: node.domain };
     if (opset === undefined) {
-      out.push({ ...base, reason: `its domain '${domainName(node.domain)}' is not in the model's opset imports` });
+      out.push({
+        ...base,
+        reason: `its domain '${domainName(node.domain)}' is not in the model's opset imports`,
+      });
     } else if (!knownDomains.has(node.domain) && MAX_OPSET[node.domain] === undefined) {
       out.push({ ...base, reason: `unknown domain '${node.domain}'` });
     } else if (!findOp(node.opType, opset, node.domain)) {
@@ -97,6 +100,7 @@ export function checkScopes(g: Graph, outer: ReadonlySet<string> = new Set(), wh
     for (const sub of subgraphsOf(n)) checkScopes(sub, visible, `a subgraph of node '${n.name}'`);
   }
   for (const o of g.outputs) {
-    if (!visible.has(o.name)) throw new TesseraError('INVALID_MODEL', `${what}: output '${o.name}' is never produced`);
+    if (!visible.has(o.name))
+      throw new TesseraError('INVALID_MODEL', `${what}: output '${o.name}' is never produced`);
   }
 }

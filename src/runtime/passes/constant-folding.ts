@@ -1,28 +1,35 @@
 /**
  * Constant folding: a node whose inputs are all constants (initializers that are not also graph
  * inputs, or outputs of nodes folded before it) is run once at load through the registry and
- * replaced by initializers holding its outputs. Random ops and control flow are left alone, and
- * results past a size limit stay computed at run time so folding cannot blow a model up.
+ * replaced by initializers holding its outputs. Random ops and control flow are left alone, and a
+ * node whose outputs would pass a size limit (estimated before it runs) stays computed at run time,
+ * so folding cannot blow a model up.
  */
-import type { Tensor } from '../tensor.js';
-import { type Graph, type Model, subgraphsOf } from '../graph.js';
+
 import { planGraph } from '../executor.js';
-import { isFoldable, tryEvaluate } from './shape-inference.js';
+import { type Graph, type Model, subgraphsOf } from '../graph.js';
+import type { Tensor } from '../tensor.js';
+import type { PassContext } from './index.js';
+import { estimateOutputBytes, isFoldable, tryEvaluate } from './shape-inference.js';
 
-/** Largest output (elements) a folded node may produce. */
-export const MAX_FOLDED_ELEMENTS = 1 << 26;
+/** Largest output a folded node may produce, in bytes (lowered to the session's memory limit). */
+export const MAX_FOLDED_BYTES = 2 ** 30;
 
-function foldGraph(g: Graph, opsets: ReadonlyMap<string, number>): number {
+function foldGraph(g: Graph, opsets: ReadonlyMap<string, number>, maxBytes: number): number {
   let folded = 0;
-  for (const n of g.nodes) for (const sub of subgraphsOf(n)) folded += foldGraph(sub, opsets);
+  for (const n of g.nodes) for (const sub of subgraphsOf(n)) folded += foldGraph(sub, opsets, maxBytes);
   const inputs = new Set(g.inputs.map((i) => i.name));
-  const constOf = (name: string): Tensor | undefined => (inputs.has(name) ? undefined : g.initializers.get(name));
+  const constOf = (name: string): Tensor | undefined =>
+    inputs.has(name) ? undefined : g.initializers.get(name);
   const keep = [];
   for (const node of planGraph(g).order) {
     const ins = node.inputs.map((n) => (n ? constOf(n) : undefined));
     const allConst = node.inputs.every((n, i) => !n || ins[i]);
-    const outs = allConst && isFoldable(node) ? tryEvaluate(node, ins, opsets.get(node.domain) ?? 1) : undefined;
-    if (!outs || outs.some((t) => t.numel() > MAX_FOLDED_ELEMENTS)) {
+    const opset = opsets.get(node.domain) ?? 1;
+    // Sized before it runs: a node whose outputs cannot be sized ahead is left to run time.
+    const bytes = allConst && isFoldable(node) ? estimateOutputBytes(node, ins, opset) : undefined;
+    const outs = bytes !== undefined && bytes <= maxBytes ? tryEvaluate(node, ins, opset) : undefined;
+    if (!outs) {
       keep.push(node);
       continue;
     }
@@ -36,6 +43,10 @@ function foldGraph(g: Graph, opsets: ReadonlyMap<string, number>): number {
 }
 
 /** Folds constant subexpressions in the model's graph and subgraphs; returns how many nodes. */
-export function constantFolding(model: Model): number {
-  return foldGraph(model.graph, model.opsets);
+export function constantFolding(model: Model, ctx: PassContext = {}): number {
+  return foldGraph(
+    model.graph,
+    model.opsets,
+    Math.min(MAX_FOLDED_BYTES, ctx.memoryLimitBytes ?? Number.POSITIVE_INFINITY),
+  );
 }

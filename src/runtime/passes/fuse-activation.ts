@@ -8,7 +8,11 @@ import { type Graph, type Model, type Node, subgraphsOf } from '../graph.js';
 import { FUSABLE_ACTIVATIONS, FUSED_DOMAIN } from './fused-ops.js';
 import { constant, soleConsumer, useCounts } from './graph-edit.js';
 
-const FUSED: Readonly<Record<string, string>> = { Conv: 'FusedConv', Gemm: 'FusedGemm', MatMul: 'FusedMatMul' };
+const FUSED: Readonly<Record<string, string>> = {
+  Conv: 'FusedConv',
+  Gemm: 'FusedGemm',
+  MatMul: 'FusedMatMul',
+};
 
 /** The activation's parameters, or undefined when they are not constants. */
 function activationParams(g: Graph, act: Node, opset: number): number[] | undefined {
@@ -19,7 +23,8 @@ function activationParams(g: Graph, act: Node, opset: number): number[] | undefi
     case 'HardSigmoid':
       return [num(act.attrs.alpha, 0.2), num(act.attrs.beta, 0.5)];
     case 'Clip': {
-      if (opset < 11) return [num(act.attrs.min, Number.NEGATIVE_INFINITY), num(act.attrs.max, Number.POSITIVE_INFINITY)];
+      if (opset < 11)
+        return [num(act.attrs.min, Number.NEGATIVE_INFINITY), num(act.attrs.max, Number.POSITIVE_INFINITY)];
       const bound = (name: string | undefined, d: number) => {
         if (!name) return d;
         const t = constant(g, name);
@@ -45,7 +50,8 @@ function fuseGraph(g: Graph, opset: number): number {
     // Gemm before opset 7 has its own broadcast attribute; leave it.
     if (p.opType === 'Gemm' && opset < 7) continue;
     const act = soleConsumer(g, uses, p.outputs[0]!);
-    if (!act || act.domain !== '' || FUSABLE_ACTIVATIONS[act.opType] === undefined || act.inputs[0] !== p.outputs[0]) continue;
+    if (act?.domain !== '' || FUSABLE_ACTIVATIONS[act.opType] === undefined || act.inputs[0] !== p.outputs[0])
+      continue;
     const params = activationParams(g, act, opset);
     if (!params) continue;
     p.opType = fusedName;

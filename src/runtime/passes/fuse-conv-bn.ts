@@ -17,11 +17,13 @@ function foldGraph(g: Graph): number {
   const uses = useCounts(g);
   const removed = new Set<object>();
   for (const conv of g.nodes) {
-    if (conv.opType !== 'Conv' || conv.domain !== '' || removed.has(conv) || conv.outputs.length !== 1) continue;
+    if (conv.opType !== 'Conv' || conv.domain !== '' || removed.has(conv) || conv.outputs.length !== 1)
+      continue;
     const bn = soleConsumer(g, uses, conv.outputs[0]!);
-    if (!bn || bn.opType !== 'BatchNormalization' || bn.domain !== '' || bn.inputs[0] !== conv.outputs[0]) continue;
+    if (bn?.opType !== 'BatchNormalization' || bn.domain !== '' || bn.inputs[0] !== conv.outputs[0]) continue;
     // Inference mode only: no training_mode, spatial (opset < 9) on, no statistics outputs read.
-    if (bn.attrs.training_mode || bn.attrs.spatial === 0 || bn.outputs.slice(1).some((o) => o && uses.has(o))) continue;
+    if (bn.attrs.training_mode || bn.attrs.spatial === 0 || bn.outputs.slice(1).some((o) => o && uses.has(o)))
+      continue;
     const w = constant(g, conv.inputs[1]);
     const b = conv.inputs[2] ? constant(g, conv.inputs[2]) : undefined;
     const [scale, bias, mean, variance] = bn.inputs.slice(1, 5).map((n) => constant(g, n));

@@ -10,7 +10,9 @@ import { soleConsumer, useCounts } from './graph-edit.js';
 import { inferGraph } from './shape-inference.js';
 
 const rank2 = (t: ValueType | undefined): Dim[] | undefined =>
-  t?.kind === 'tensor' && t.shape?.length === 2 && (t.dtype === 'float32' || t.dtype === 'float64') ? t.shape : undefined;
+  t?.kind === 'tensor' && t.shape?.length === 2 && (t.dtype === 'float32' || t.dtype === 'float64')
+    ? t.shape
+    : undefined;
 
 /** C broadcasts to [m, n] in Gemm's one-directional way: rank <= 2, each dim 1 or equal. */
 function biasFits(c: ValueType | undefined, m: Dim, n: Dim): boolean {
@@ -31,7 +33,7 @@ function fuseGraph(g: Graph, types: ReadonlyMap<string, ValueType>): number {
     const y = mm.outputs[0]!;
     if (!a || !b || types.get(mm.inputs[0]!)!.kind !== 'tensor') continue;
     const add = soleConsumer(g, uses, y);
-    if (!add || add.opType !== 'Add' || add.domain !== '' || add.inputs.length !== 2) continue;
+    if (add?.opType !== 'Add' || add.domain !== '' || add.inputs.length !== 2) continue;
     const bias = add.inputs[0] === y ? add.inputs[1]! : add.inputs[0]!;
     if (bias === y || !biasFits(types.get(bias), a[0]!, b[1]!)) continue;
     const ta = types.get(mm.inputs[0]!) as { dtype: string };

@@ -3,10 +3,10 @@
  * FusedMatMul run their base op and then an activation, both through the registry, so every backend
  * that has the two ops runs the fused one too, and autograd records the two inner ops as usual.
  */
-import { dispatch1, type Attrs, type OpInputs, registerOp } from '../../ops/registry.js';
+import { type Attrs, dispatch1, type OpInputs, registerOp } from '../../ops/registry.js';
+import { fromNumbers } from '../dtype.js';
 import { TesseraError } from '../errors.js';
 import { Tensor } from '../tensor.js';
-import { fromNumbers } from '../dtype.js';
 
 export const FUSED_DOMAIN = 'com.tessera';
 
@@ -49,7 +49,9 @@ function baseAttrs(attrs: Attrs): Attrs {
 }
 
 function fused(name: string, base: string) {
-  const kernel = (inputs: OpInputs, attrs: Attrs) => [activate(dispatch1(base, inputs, baseAttrs(attrs)), attrs, name)];
+  const kernel = (inputs: OpInputs, attrs: Attrs) => [
+    activate(dispatch1(base, inputs, baseAttrs(attrs)), attrs, name),
+  ];
   registerOp({
     name,
     domain: FUSED_DOMAIN,

@@ -25,7 +25,8 @@ export function producers(g: Graph): Map<string, Node> {
 
 /** A value name not yet used in the graph. */
 export function freshName(g: Graph, base: string): string {
-  const taken = (n: string) => g.initializers.has(n) || g.nodes.some((x) => x.outputs.includes(n) || x.inputs.includes(n));
+  const taken = (n: string) =>
+    g.initializers.has(n) || g.nodes.some((x) => x.outputs.includes(n) || x.inputs.includes(n));
   if (!taken(base)) return base;
   for (let i = 1; ; i++) if (!taken(`${base}_${i}`)) return `${base}_${i}`;
 }

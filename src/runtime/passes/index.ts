@@ -1,15 +1,17 @@
 /**
  * Graph passes and the pipeline InferenceSession runs at load. Each pass rewrites a Model in place,
  * returns how many changes it made, and can be switched off by name; the optimization level picks
- * the default set as ONNX Runtime's levels do (basic: folding and cleanup; extended/all: fusions).
+ * the default set as ONNX Runtime's levels do (basic: shape inference, folding and cleanup;
+ * extended/all: fusions).
  */
 import type { Model } from '../graph.js';
 import './fused-ops.js';
+import { constantFolding } from './constant-folding.js';
+import { deadNodeElimination } from './dead-nodes.js';
 import { activationFusion } from './fuse-activation.js';
 import { convBatchNormFusion } from './fuse-conv-bn.js';
 import { matMulAddFusion } from './fuse-matmul-add.js';
-import { constantFolding } from './constant-folding.js';
-import { deadNodeElimination } from './dead-nodes.js';
+import { shapeInference } from './shape-inference.js';
 
 export type GraphOptimizationLevel = 'disabled' | 'basic' | 'extended' | 'all';
 
@@ -18,13 +20,20 @@ export type PassName =
   | 'deadNodeElimination'
   | 'convBatchNormFusion'
   | 'matMulAddFusion'
-  | 'activationFusion';
+  | 'activationFusion'
+  | 'shapeInference';
+
+/** What the session tells the passes. */
+export interface PassContext {
+  /** The session's memory limit: passes must not allocate past it (constant folding). */
+  memoryLimitBytes?: number;
+}
 
 export interface GraphPass {
   name: PassName;
   /** The lowest optimization level that runs it. */
   level: 'basic' | 'extended';
-  run(model: Model): number;
+  run(model: Model, ctx: PassContext): number;
 }
 
 export interface PassResult {
@@ -32,13 +41,17 @@ export interface PassResult {
   changes: number;
 }
 
-/** In pipeline order: fold first so fusions see constant weights, clean up last. */
+/**
+ * In pipeline order: fold first so fusions see constant weights; shape inference last, on the
+ * final graph (after the sweep optimizeModel adds when a fusion left dead inputs behind).
+ */
 export const PASSES: readonly GraphPass[] = [
   { name: 'constantFolding', level: 'basic', run: constantFolding },
   { name: 'deadNodeElimination', level: 'basic', run: deadNodeElimination },
   { name: 'convBatchNormFusion', level: 'extended', run: convBatchNormFusion },
   { name: 'matMulAddFusion', level: 'extended', run: matMulAddFusion },
   { name: 'activationFusion', level: 'extended', run: activationFusion },
+  { name: 'shapeInference', level: 'basic', run: shapeInference },
 ];
 
 const RANK: Record<GraphOptimizationLevel, number> = { disabled: 0, basic: 1, extended: 2, all: 3 };
@@ -48,23 +61,32 @@ export function optimizeModel(
   model: Model,
   level: GraphOptimizationLevel = 'all',
   switches: Partial<Record<PassName, boolean>> = {},
+  ctx: PassContext = {},
 ): PassResult[] {
   const results: PassResult[] = [];
+  const enabled = (p: GraphPass) => switches[p.name] ?? RANK[level] >= (p.level === 'basic' ? 1 : 2);
   for (const p of PASSES) {
-    const byLevel = RANK[level] >= (p.level === 'basic' ? 1 : 2);
-    if (!(switches[p.name] ?? byLevel)) continue;
-    results.push({ name: p.name, changes: p.run(model) });
-  }
-  // Fusions leave dead Constant/initializer inputs behind: sweep once more.
-  if (results.some((r) => r.name !== 'deadNodeElimination' && r.changes > 0) && (switches.deadNodeElimination ?? RANK[level] >= 1)) {
-    const r = results.find((x) => x.name === 'deadNodeElimination');
-    const n = deadNodeElimination(model);
-    if (r) r.changes += n;
+    if (!enabled(p)) continue;
+    if (p.name === 'shapeInference') sweepAfterFusions(model, results);
+    results.push({ name: p.name, changes: p.run(model, ctx) });
   }
   return results;
 }
 
-export { constantFolding, deadNodeElimination, convBatchNormFusion, matMulAddFusion, activationFusion };
-export { checkModelOps, MAX_OPSET, opId, opProblems, opsetProblems, type OpProblem } from './check-ops.js';
+/** Fusions leave dead Constant/initializer inputs behind: when dead-node removal is on, sweep once more. */
+function sweepAfterFusions(model: Model, results: PassResult[]): void {
+  const dead = results.find((r) => r.name === 'deadNodeElimination');
+  if (dead && results.some((r) => r !== dead && r.changes > 0)) dead.changes += deadNodeElimination(model);
+}
+
+export { checkModelOps, MAX_OPSET, type OpProblem, opId, opProblems, opsetProblems } from './check-ops.js';
 export { type MemoryPlan, planMemory } from './memory-plan.js';
-export { estimateOutputBytes, inferGraph, inferNode, type InferenceResult, tryEvaluate, typeOfValue } from './shape-inference.js';
+export {
+  estimateOutputBytes,
+  type InferenceResult,
+  inferGraph,
+  inferNode,
+  tryEvaluate,
+  typeOfValue,
+} from './shape-inference.js';
+export { activationFusion, constantFolding, convBatchNormFusion, deadNodeElimination, matMulAddFusion };

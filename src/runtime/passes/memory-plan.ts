@@ -5,7 +5,7 @@
  */
 import { TesseraError } from '../errors.js';
 import { fmtBytes, type GraphPlan } from '../executor.js';
-import { type Graph, metaBytes, type ValueType } from '../graph.js';
+import { metaBytes, type ValueType } from '../graph.js';
 
 export interface MemoryPlan {
   /** Largest sum of live intermediate bytes over the run (weights and feeds not included). */
@@ -27,7 +27,6 @@ function typeBytes(t: ValueType | undefined): number | undefined {
  * would take live memory (plus `baseBytes`) past it.
  */
 export function planMemory(
-  g: Graph,
   plan: GraphPlan,
   types: ReadonlyMap<string, ValueType>,
   limitBytes = Number.POSITIVE_INFINITY,

@@ -15,6 +15,7 @@ import {
   type Dim,
   type Graph,
   isTensorValue,
+  type Model,
   metaBytes,
   type Node,
   OptionalValue,
@@ -23,7 +24,7 @@ import {
   type Value,
   type ValueType,
 } from '../graph.js';
-import type { Tensor } from '../tensor.js';
+import { Tensor } from '../tensor.js';
 
 type TT = { kind: 'tensor'; dtype: DType; shape?: Dim[] };
 type In = TT | undefined;
@@ -50,7 +51,8 @@ function dtypeAttr(v: unknown): DType | undefined {
   return isDType(v) ? v : undefined;
 }
 
-const tensorT = (dtype: DType, shape?: Dim[]): TT => (shape ? { kind: 'tensor', dtype, shape } : { kind: 'tensor', dtype });
+const tensorT = (dtype: DType, shape?: Dim[]): TT =>
+  shape ? { kind: 'tensor', dtype, shape } : { kind: 'tensor', dtype };
 
 function num(attrs: Node['attrs'], name: string, def: number): number {
   const v = attrs[name];
@@ -74,7 +76,8 @@ export function broadcastDims(shapes: (Dim[] | undefined)[]): Dim[] | undefined 
       if (x === undefined || x === 1) continue;
       if (d === 1) d = x;
       else if (d !== x) {
-        if (typeof d === 'number' && typeof x === 'number') throw new Error(`not broadcastable: ${d} vs ${x}`);
+        if (typeof d === 'number' && typeof x === 'number')
+          throw new Error(`not broadcastable: ${d} vs ${x}`);
         // a known number beats a symbol (the symbol must be 1 or equal to it); two symbols: unknown
         d = typeof d === 'number' ? d : typeof x === 'number' ? x : null;
       }
@@ -84,7 +87,8 @@ export function broadcastDims(shapes: (Dim[] | undefined)[]): Dim[] | undefined 
   return out;
 }
 
-const mulDims = (a: Dim, b: Dim): Dim => (typeof a === 'number' && typeof b === 'number' ? a * b : a === 1 ? b : b === 1 ? a : null);
+const mulDims = (a: Dim, b: Dim): Dim =>
+  typeof a === 'number' && typeof b === 'number' ? a * b : a === 1 ? b : b === 1 ? a : null;
 const prodDims = (ds: Dim[]): Dim => ds.reduce<Dim>((a, b) => mulDims(a, b), 1);
 
 /** Output spatial size of a conv/pool window. */
@@ -118,7 +122,18 @@ function windowShape(node: Node, x: Dim[], kernel: number[], channels: Dim, ceil
   const autoPad = String(node.attrs.auto_pad ?? 'NOTSET');
   const out: Dim[] = [x[0] ?? null, channels];
   for (let i = 0; i < nsp; i++) {
-    out.push(windowOut(x[2 + i] ?? null, kernel[i]!, strides[i] ?? 1, dils[i] ?? 1, pads[i] ?? 0, pads[i + nsp] ?? 0, autoPad, ceil));
+    out.push(
+      windowOut(
+        x[2 + i] ?? null,
+        kernel[i]!,
+        strides[i] ?? 1,
+        dils[i] ?? 1,
+        pads[i] ?? 0,
+        pads[i + nsp] ?? 0,
+        autoPad,
+        ceil,
+      ),
+    );
   }
   return out;
 }
@@ -135,7 +150,7 @@ function matmulShape(a: Dim[], b: Dim[]): Dim[] {
 
 function reduceShape(x: Dim[], axes: number[] | undefined, keepdims: boolean, noopEmpty: boolean): Dim[] {
   const r = x.length;
-  const ax = axes && axes.length ? axes.map((a) => norm(a, r)) : noopEmpty ? [] : x.map((_, i) => i);
+  const ax = axes?.length ? axes.map((a) => norm(a, r)) : noopEmpty ? [] : x.map((_, i) => i);
   const out: Dim[] = [];
   x.forEach((d, i) => {
     if (!ax.includes(i)) out.push(d);
@@ -150,22 +165,113 @@ function cvals(c: Tensor | undefined): number[] | undefined {
 }
 
 const SAME_AS_INPUT = new Set([
-  'Identity', 'Abs', 'Neg', 'Exp', 'Log', 'Sqrt', 'Relu', 'Sigmoid', 'Tanh', 'Erf', 'Sin', 'Cos', 'Tan', 'Asin',
-  'Acos', 'Atan', 'Sinh', 'Cosh', 'Asinh', 'Acosh', 'Atanh', 'Floor', 'Ceil', 'Round', 'Reciprocal', 'Sign',
-  'Softplus', 'Softsign', 'Elu', 'Selu', 'LeakyRelu', 'HardSigmoid', 'HardSwish', 'Gelu', 'Mish', 'Celu',
-  'ThresholdedRelu', 'Shrink', 'Clip', 'Softmax', 'LogSoftmax', 'Hardmax', 'LRN', 'InstanceNormalization',
-  'GroupNormalization', 'RMSNormalization', 'MeanVarianceNormalization', 'LpNormalization', 'CumSum', 'CumProd',
-  'Trilu', 'PRelu', 'Swish', 'BitwiseNot', 'ReverseSequence', 'ScatterElements', 'ScatterND', 'Scatter',
+  'Identity',
+  'Abs',
+  'Neg',
+  'Exp',
+  'Log',
+  'Sqrt',
+  'Relu',
+  'Sigmoid',
+  'Tanh',
+  'Erf',
+  'Sin',
+  'Cos',
+  'Tan',
+  'Asin',
+  'Acos',
+  'Atan',
+  'Sinh',
+  'Cosh',
+  'Asinh',
+  'Acosh',
+  'Atanh',
+  'Floor',
+  'Ceil',
+  'Round',
+  'Reciprocal',
+  'Sign',
+  'Softplus',
+  'Softsign',
+  'Elu',
+  'Selu',
+  'LeakyRelu',
+  'HardSigmoid',
+  'HardSwish',
+  'Gelu',
+  'Mish',
+  'Celu',
+  'ThresholdedRelu',
+  'Shrink',
+  'Clip',
+  'Softmax',
+  'LogSoftmax',
+  'Hardmax',
+  'LRN',
+  'InstanceNormalization',
+  'GroupNormalization',
+  'RMSNormalization',
+  'MeanVarianceNormalization',
+  'LpNormalization',
+  'CumSum',
+  'CumProd',
+  'Trilu',
+  'PRelu',
+  'Swish',
+  'BitwiseNot',
+  'ReverseSequence',
+  'ScatterElements',
+  'ScatterND',
+  'Scatter',
   'Not',
 ]);
 const BROADCAST = new Set([
-  'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Mod', 'Max', 'Min', 'Sum', 'Mean', 'BitShift', 'BitwiseAnd', 'BitwiseOr',
-  'BitwiseXor', 'And', 'Or', 'Xor', 'Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual',
+  'Add',
+  'Sub',
+  'Mul',
+  'Div',
+  'Pow',
+  'Mod',
+  'Max',
+  'Min',
+  'Sum',
+  'Mean',
+  'BitShift',
+  'BitwiseAnd',
+  'BitwiseOr',
+  'BitwiseXor',
+  'And',
+  'Or',
+  'Xor',
+  'Equal',
+  'Less',
+  'Greater',
+  'LessOrEqual',
+  'GreaterOrEqual',
 ]);
-const BOOL_OUT = new Set(['And', 'Or', 'Xor', 'Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'IsNaN', 'IsInf']);
+const BOOL_OUT = new Set([
+  'And',
+  'Or',
+  'Xor',
+  'Equal',
+  'Less',
+  'Greater',
+  'LessOrEqual',
+  'GreaterOrEqual',
+  'IsNaN',
+  'IsInf',
+]);
 const REDUCE = new Set([
-  'ReduceSum', 'ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceLogSum',
-  'ReduceLogSumExp', 'ReduceSumSquare',
+  'ReduceSum',
+  'ReduceMean',
+  'ReduceMax',
+  'ReduceMin',
+  'ReduceProd',
+  'ReduceL1',
+  'ReduceL2',
+  'ReduceLogSum',
+  'ReduceLogSumExp',
+  'ReduceSumSquare',
 ]);
 /** Reductions whose axes moved from attribute to input at this opset. */
 const REDUCE_AXES_INPUT_SINCE: Record<string, number> = { ReduceSum: 13 };
@@ -181,35 +287,54 @@ export function inferNode(
   opset: number,
 ): (ValueType | undefined)[] {
   try {
-    return inferTensorNode(node, inputs.map((t) => (t?.kind === 'tensor' ? (t as TT) : undefined)), consts, opset);
+    return inferTensorNode(
+      node,
+      inputs.map((t) => (t?.kind === 'tensor' ? (t as TT) : undefined)),
+      consts,
+      opset,
+    );
   } catch {
     return [];
   }
 }
 
-function inferTensorNode(node: Node, ins: In[], consts: readonly (Tensor | undefined)[], opset: number): (ValueType | undefined)[] {
+function inferTensorNode(
+  node: Node,
+  ins: In[],
+  consts: readonly (Tensor | undefined)[],
+  opset: number,
+): (ValueType | undefined)[] {
   const op = node.opType;
   const a = node.attrs;
   const x = ins[0];
   const xs = x?.shape;
   if (node.domain !== '' && node.domain !== 'com.tessera') return [];
-  if (SAME_AS_INPUT.has(op) || op === 'IsNaN' || op === 'IsInf') return x ? [tensorT(BOOL_OUT.has(op) ? 'bool' : x.dtype, xs)] : [];
+  if (SAME_AS_INPUT.has(op) || op === 'IsNaN' || op === 'IsInf')
+    return x ? [tensorT(BOOL_OUT.has(op) ? 'bool' : x.dtype, xs)] : [];
   if (BROADCAST.has(op)) {
     const present = ins.filter((t): t is TT => !!t);
     if (present.length !== ins.length || present.length === 0) return [];
-    return [tensorT(BOOL_OUT.has(op) ? 'bool' : present[0]!.dtype, broadcastDims(present.map((t) => t.shape)))];
+    return [
+      tensorT(BOOL_OUT.has(op) ? 'bool' : present[0]!.dtype, broadcastDims(present.map((t) => t.shape))),
+    ];
   }
   if (REDUCE.has(op)) {
     if (!x || !xs) return x ? [tensorT(x.dtype)] : [];
     const axesFromInput = opset >= (REDUCE_AXES_INPUT_SINCE[op] ?? 18);
     const axes = axesFromInput ? (node.inputs[1] ? cvals(consts[1]) : []) : ints(a, 'axes');
     if (axes === undefined) return [tensorT(x.dtype)];
-    return [tensorT(x.dtype, reduceShape(xs, axes, num(a, 'keepdims', 1) !== 0, num(a, 'noop_with_empty_axes', 0) !== 0))];
+    return [
+      tensorT(
+        x.dtype,
+        reduceShape(xs, axes, num(a, 'keepdims', 1) !== 0, num(a, 'noop_with_empty_axes', 0) !== 0),
+      ),
+    ];
   }
   switch (op) {
     case 'Constant': {
       const v = a.value ?? a.sparse_value;
-      if (v && typeof v === 'object' && 'shape' in v) return [tensorT((v as Tensor).dtype, [...(v as Tensor).shape])];
+      if (v && typeof v === 'object' && 'shape' in v)
+        return [tensorT((v as Tensor).dtype, [...(v as Tensor).shape])];
       if (typeof a.value_float === 'number') return [tensorT('float32', [])];
       if (typeof a.value_int === 'number') return [tensorT('int64', [])];
       if (Array.isArray(a.value_floats)) return [tensorT('float32', [a.value_floats.length])];
@@ -252,7 +377,9 @@ function inferTensorNode(node: Node, ins: In[], consts: readonly (Tensor | undef
       if (!x || !w || !xs || !w.shape) return x ? [tensorT(op === 'ConvInteger' ? 'int32' : x.dtype)] : [];
       const kernel = ints(a, 'kernel_shape') ?? (w.shape.slice(2) as number[]);
       if (kernel.some((k) => typeof k !== 'number')) return [tensorT(x.dtype)];
-      return [tensorT(op === 'ConvInteger' ? 'int32' : x.dtype, windowShape(node, xs, kernel, w.shape[0]!, false))];
+      return [
+        tensorT(op === 'ConvInteger' ? 'int32' : x.dtype, windowShape(node, xs, kernel, w.shape[0]!, false)),
+      ];
     }
     case 'ConvTranspose': {
       const w = ins[1];
@@ -274,7 +401,9 @@ function inferTensorNode(node: Node, ins: In[], consts: readonly (Tensor | undef
         if (typeof d !== 'number' || typeof kernel[i] !== 'number') sp.push(null);
         else if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') sp.push(d * strides[i]!);
         else
-          sp.push(strides[i]! * (d - 1) + outPad[i]! + (kernel[i]! - 1) * dils[i]! + 1 - pads[i]! - pads[i + nsp]!);
+          sp.push(
+            strides[i]! * (d - 1) + outPad[i]! + (kernel[i]! - 1) * dils[i]! + 1 - pads[i]! - pads[i + nsp]!,
+          );
       }
       return [tensorT(x.dtype, [xs[0]!, channels, ...sp])];
     }
@@ -308,9 +437,21 @@ function inferTensorNode(node: Node, ins: In[], consts: readonly (Tensor | undef
     case 'Reshape': {
       if (!x) return [];
       const spec = opset >= 5 ? cvals(consts[1]) : ints(a, 'shape');
-      if (!spec) return [tensorT(x.dtype, consts[1] ? undefined : ins[1]?.shape?.length === 1 && typeof ins[1].shape[0] === 'number' ? new Array(ins[1].shape[0]).fill(null) : undefined)];
+      if (!spec)
+        return [
+          tensorT(
+            x.dtype,
+            consts[1]
+              ? undefined
+              : ins[1]?.shape?.length === 1 && typeof ins[1].shape[0] === 'number'
+                ? new Array(ins[1].shape[0]).fill(null)
+                : undefined,
+          ),
+        ];
       const allowzero = num(a, 'allowzero', 0) !== 0;
-      const out: Dim[] = spec.map((d, i) => (d === 0 && !allowzero ? (xs?.[i] ?? null) : d === -1 ? null : d));
+      const out: Dim[] = spec.map((d, i) =>
+        d === 0 && !allowzero ? (xs?.[i] ?? null) : d === -1 ? null : d,
+      );
       const neg = spec.indexOf(-1);
       if (neg >= 0 && xs) {
         const total = prodDims(xs);
@@ -327,14 +468,29 @@ function inferTensorNode(node: Node, ins: In[], consts: readonly (Tensor | undef
     case 'Transpose': {
       if (!x || !xs) return x ? [tensorT(x.dtype)] : [];
       const perm = ints(a, 'perm') ?? xs.map((_, i) => xs.length - 1 - i);
-      return [tensorT(x.dtype, perm.map((p) => xs[p]!))];
+      return [
+        tensorT(
+          x.dtype,
+          perm.map((p) => xs[p]!),
+        ),
+      ];
     }
     case 'Squeeze': {
       if (!x || !xs) return x ? [tensorT(x.dtype)] : [];
-      const axes = (opset >= 13 ? (node.inputs[1] ? cvals(consts[1]) : []) : (ints(a, 'axes') ?? []))?.map((v) => norm(v, xs.length));
+      const axes = (opset >= 13 ? (node.inputs[1] ? cvals(consts[1]) : []) : (ints(a, 'axes') ?? []))?.map(
+        (v) => norm(v, xs.length),
+      );
       if (!axes) return [tensorT(x.dtype)];
-      if (axes.length === 0) return [tensorT(x.dtype, xs.some((d) => typeof d !== 'number') ? undefined : xs.filter((d) => d !== 1))];
-      return [tensorT(x.dtype, xs.filter((_, i) => !axes.includes(i)))];
+      if (axes.length === 0)
+        return [
+          tensorT(x.dtype, xs.some((d) => typeof d !== 'number') ? undefined : xs.filter((d) => d !== 1)),
+        ];
+      return [
+        tensorT(
+          x.dtype,
+          xs.filter((_, i) => !axes.includes(i)),
+        ),
+      ];
     }
     case 'Unsqueeze': {
       if (!x || !xs) return x ? [tensorT(x.dtype)] : [];
@@ -362,7 +518,8 @@ function inferTensorNode(node: Node, ins: In[], consts: readonly (Tensor | undef
       }
       out[axis] = sum;
       for (let i = 0; i < r; i++) {
-        if (i !== axis && typeof out[i] !== 'number') out[i] = withShape.map((t) => t.shape![i]!).find((d) => typeof d === 'number') ?? out[i]!;
+        if (i !== axis && typeof out[i] !== 'number')
+          out[i] = withShape.map((t) => t.shape![i]!).find((d) => typeof d === 'number') ?? out[i]!;
       }
       return [tensorT(present[0]!.dtype, out)];
     }
@@ -390,9 +547,21 @@ function inferTensorNode(node: Node, ins: In[], consts: readonly (Tensor | undef
       const r = xs.length;
       const starts = opset >= 10 ? cvals(consts[1]) : ints(a, 'starts');
       const ends = opset >= 10 ? cvals(consts[2]) : ints(a, 'ends');
-      const axesV = opset >= 10 ? (node.inputs[3] ? cvals(consts[3]) : starts?.map((_, i) => i)) : (ints(a, 'axes') ?? starts?.map((_, i) => i));
-      const steps = opset >= 10 ? (node.inputs[4] ? cvals(consts[4]) : starts?.map(() => 1)) : starts?.map(() => 1);
-      if (!starts || !ends || !axesV || !steps) return [tensorT(x.dtype, xs.map(() => null))];
+      const axesV =
+        opset >= 10
+          ? node.inputs[3]
+            ? cvals(consts[3])
+            : starts?.map((_, i) => i)
+          : (ints(a, 'axes') ?? starts?.map((_, i) => i));
+      const steps =
+        opset >= 10 ? (node.inputs[4] ? cvals(consts[4]) : starts?.map(() => 1)) : starts?.map(() => 1);
+      if (!starts || !ends || !axesV || !steps)
+        return [
+          tensorT(
+            x.dtype,
+            xs.map(() => null),
+          ),
+        ];
       const out = [...xs];
       axesV.forEach((ax, i) => {
         const k = norm(ax, r);
@@ -452,11 +621,24 @@ function inferTensorNode(node: Node, ins: In[], consts: readonly (Tensor | undef
     }
     case 'Pad': {
       if (!x || !xs) return x ? [tensorT(x.dtype)] : [];
-      const pads = opset >= 11 ? cvals(consts[1]) : ints(a, 'pads') ?? ints(a, 'paddings');
-      if (!pads) return [tensorT(x.dtype, xs.map(() => null))];
+      const pads = opset >= 11 ? cvals(consts[1]) : (ints(a, 'pads') ?? ints(a, 'paddings'));
+      if (!pads)
+        return [
+          tensorT(
+            x.dtype,
+            xs.map(() => null),
+          ),
+        ];
       const r = xs.length;
-      const axes = opset >= 18 && node.inputs[3] ? cvals(consts[3])?.map((v) => norm(v, r)) : xs.map((_, i) => i);
-      if (!axes) return [tensorT(x.dtype, xs.map(() => null))];
+      const axes =
+        opset >= 18 && node.inputs[3] ? cvals(consts[3])?.map((v) => norm(v, r)) : xs.map((_, i) => i);
+      if (!axes)
+        return [
+          tensorT(
+            x.dtype,
+            xs.map(() => null),
+          ),
+        ];
       const out = [...xs];
       axes.forEach((ax, i) => {
         const d = xs[ax]!;
@@ -468,18 +650,35 @@ function inferTensorNode(node: Node, ins: In[], consts: readonly (Tensor | undef
     case 'Upsample': {
       if (!x || !xs) return x ? [tensorT(x.dtype)] : [];
       const sizes = op === 'Resize' ? cvals(consts[3]) : undefined;
-      const scales = op === 'Resize' ? cvals(consts[opset >= 11 ? 2 : 1]) : opset >= 9 ? cvals(consts[1]) : (a.scales as number[]);
+      const scales =
+        op === 'Resize'
+          ? cvals(consts[opset >= 11 ? 2 : 1])
+          : opset >= 9
+            ? cvals(consts[1])
+            : (a.scales as number[]);
       const axes = ints(a, 'axes')?.map((v) => norm(v, xs.length)) ?? xs.map((_, i) => i);
       const out = [...xs];
-      if (sizes && sizes.length) {
-        axes.forEach((ax, i) => (out[ax] = sizes[i]!));
-        if (String(a.keep_aspect_ratio_policy ?? 'stretch') !== 'stretch') return [tensorT(x.dtype, xs.map(() => null))];
-      } else if (scales && scales.length) {
+      if (sizes?.length) {
+        for (const [i, ax] of axes.entries()) out[ax] = sizes[i]!;
+        if (String(a.keep_aspect_ratio_policy ?? 'stretch') !== 'stretch')
+          return [
+            tensorT(
+              x.dtype,
+              xs.map(() => null),
+            ),
+          ];
+      } else if (scales?.length) {
         axes.forEach((ax, i) => {
           const d = xs[ax]!;
           out[ax] = typeof d === 'number' ? Math.floor(d * scales[i]!) : null;
         });
-      } else return [tensorT(x.dtype, xs.map(() => null))];
+      } else
+        return [
+          tensorT(
+            x.dtype,
+            xs.map(() => null),
+          ),
+        ];
       return [tensorT(x.dtype, out)];
     }
     case 'ArgMax':
@@ -530,7 +729,8 @@ function inferTensorNode(node: Node, ins: In[], consts: readonly (Tensor | undef
 // ---- whole graphs --------------------------------------------------------------------------------
 
 /** Ops never evaluated ahead of time: random, and those producing non-tensor values or side effects. */
-const NOT_FOLDABLE = /^(Random|Bernoulli|Multinomial|Sequence|Optional|If$|Loop$|Scan$|SplitToSequence|ConcatFromSequence)/;
+const NOT_FOLDABLE =
+  /^(Random|Bernoulli|Multinomial|Sequence|Optional|If$|Loop$|Scan$|SplitToSequence|ConcatFromSequence)/;
 const MAX_CONST_ELEMENTS = 1 << 16;
 
 export function isFoldable(node: Node): boolean {
@@ -544,7 +744,8 @@ export function isFoldable(node: Node): boolean {
 /** A value's type read off a concrete runtime value. */
 export function typeOfValue(v: Value | undefined): ValueType | undefined {
   if (v === undefined) return undefined;
-  if (v instanceof TensorSequence) return { kind: 'sequence', elem: v.dtype ? { kind: 'tensor', dtype: v.dtype } : undefined };
+  if (v instanceof TensorSequence)
+    return { kind: 'sequence', elem: v.dtype ? { kind: 'tensor', dtype: v.dtype } : undefined };
   if (v instanceof OptionalValue) return { kind: 'optional', elem: typeOfValue(v.value) ?? v.elemType };
   return { kind: 'tensor', dtype: v.dtype, shape: [...v.shape] };
 }
@@ -584,9 +785,22 @@ export function inferGraph(
     const cs = node.inputs.map((n) => (n ? consts.get(n) : undefined));
     let outs: (ValueType | undefined)[] = inferNode(node, ins, cs, opset);
     // Evaluate nodes whose inputs are all small constants: exact types and values for shape math.
+    // Their outputs are sized by the rule first, so a constant huge output is never allocated here.
     const allConst = node.inputs.every((n, i) => !n || cs[i]);
     const small = cs.reduce((s, t) => s + (t ? t.numel() : 0), 0) <= MAX_CONST_ELEMENTS;
-    if (allConst && small && isFoldable(node)) {
+    const outBytes = outs.length
+      ? outs.reduce<number | undefined>((sum, t) => {
+          const b = t?.kind === 'tensor' ? metaBytes(t) : undefined;
+          return sum === undefined || b === undefined ? undefined : sum + b;
+        }, 0)
+      : undefined;
+    if (
+      allConst &&
+      small &&
+      outBytes !== undefined &&
+      outBytes <= MAX_CONST_ELEMENTS * 8 &&
+      isFoldable(node)
+    ) {
       const res = tryEvaluate(node, cs, opset);
       if (res) {
         outs = res.map(typeOfValue);
@@ -596,6 +810,8 @@ export function inferGraph(
         });
       }
     }
+    const known = shapeValue(node, ins[0]);
+    if (known && node.outputs[0]) consts.set(node.outputs[0], known);
     node.outputs.forEach((name, i) => {
       if (!name) return;
       const declared = g.valueInfo.get(name)?.type;
@@ -606,10 +822,41 @@ export function inferGraph(
   return { types, consts };
 }
 
+/** Shape and Size of a value whose dims are all known are constants, whatever its data. */
+function shapeValue(node: Node, x: ValueType | undefined): Tensor | undefined {
+  if (node.domain !== '' || x?.kind !== 'tensor' || !x.shape || x.shape.some((d) => typeof d !== 'number'))
+    return undefined;
+  const dims = x.shape as number[];
+  if (node.opType === 'Size')
+    return Tensor.fromData(BigInt64Array.of(BigInt(dims.reduce((a, b) => a * b, 1))), [], 'int64');
+  if (node.opType !== 'Shape') return undefined;
+  const r = dims.length;
+  const clamp = (v: number) => Math.min(Math.max(norm(v, r), 0), r);
+  const start = clamp(num(node.attrs, 'start', 0));
+  const end = clamp(num(node.attrs, 'end', r));
+  const vals = dims.slice(start, Math.max(start, end));
+  return Tensor.fromData(
+    BigInt64Array.from(vals, (v) => BigInt(v)),
+    [vals.length],
+    'int64',
+  );
+}
+
 /** Runs a node on constant inputs through the registry; undefined when it fails. */
-export function tryEvaluate(node: Node, inputs: readonly (Tensor | undefined)[], opset: number): Tensor[] | undefined {
+export function tryEvaluate(
+  node: Node,
+  inputs: readonly (Tensor | undefined)[],
+  opset: number,
+): Tensor[] | undefined {
   try {
-    const out = noGrad(() => dispatch(node.opType, inputs, node.attrs, { opset, domain: node.domain, node: node.name, numOutputs: node.outputs.length }));
+    const out = noGrad(() =>
+      dispatch(node.opType, inputs, node.attrs, {
+        opset,
+        domain: node.domain,
+        node: node.name,
+        numOutputs: node.outputs.length,
+      }),
+    );
     return out.every(isTensorValue) && out.length >= node.outputs.filter((o) => o).length ? out : undefined;
   } catch {
     return undefined;
@@ -633,17 +880,51 @@ const SMALL_CONST = 64;
  * Bytes a node's outputs will take given its concrete inputs, from the same rules; undefined when
  * a rule does not know. Small inputs (shapes, axes, pads, scales) are read as values.
  */
-export function estimateOutputBytes(node: Node, inputs: readonly (Value | undefined)[], opset: number): number | undefined {
+export function estimateOutputBytes(
+  node: Node,
+  inputs: readonly (Value | undefined)[],
+  opset: number,
+): number | undefined {
   const types = inputs.map(typeOfValue);
-  const consts = inputs.map((v) => (isTensorValue(v) && v.numel() <= SMALL_CONST && v.dtype !== 'string' && v.device === 'cpu' ? v : undefined));
+  const consts = inputs.map((v) =>
+    isTensorValue(v) && v.numel() <= SMALL_CONST && v.dtype !== 'string' && v.device === 'cpu'
+      ? v
+      : undefined,
+  );
   const outs = inferNode(node, types, consts, opset);
   if (outs.length === 0) return undefined;
   let total = 0;
   for (const t of outs) {
-    if (!t || t.kind !== 'tensor') continue;
+    if (t?.kind !== 'tensor') continue;
     const b = metaBytes(t);
     if (b === undefined) return undefined;
     total += b;
   }
   return total;
+}
+
+/**
+ * The shape-inference pass: records every intermediate value's inferred type in graph.valueInfo
+ * (refining declared ones), where metadata, planning and tools read it. Returns how many values it
+ * annotated; it changes no node.
+ */
+export function shapeInference(model: Model): number {
+  const { types } = inferGraph(model.graph, model.opsets);
+  const g = model.graph;
+  const io = new Set([...g.inputs.map((i) => i.name), ...g.initializers.keys()]);
+  let n = 0;
+  for (const node of g.nodes) {
+    for (const o of node.outputs) {
+      const t = types.get(o);
+      if (!o || !t || io.has(o)) continue;
+      g.valueInfo.set(o, { name: o, type: t });
+      n++;
+    }
+  }
+  for (const out of g.outputs) {
+    const t = types.get(out.name);
+    if (t && (!out.type || (out.type.kind === 'tensor' && t.kind === 'tensor' && !out.type.shape)))
+      out.type = t;
+  }
+  return n;
 }

@@ -25,6 +25,16 @@ const CTORS: Record<Exclude<DType, 'string'>, Ctor> = {
   int64: BigInt64Array,
   uint64: BigUint64Array,
   bool: Uint8Array,
+  float8e4m3fn: Uint8Array,
+  float8e4m3fnuz: Uint8Array,
+  float8e5m2: Uint8Array,
+  float8e5m2fnuz: Uint8Array,
+  float8e8m0: Uint8Array,
+  float4e2m1: Uint8Array,
+  int4: Int8Array,
+  uint4: Uint8Array,
+  int2: Int8Array,
+  uint2: Uint8Array,
 };
 
 function swapBytes(bytes: Uint8Array, size: number): void {

@@ -3,8 +3,15 @@
  * the `Inference-Header-Content-Length` header says where the JSON ends. Only the structure is
  * checked here; the model's names, datatypes and shapes are checked by the infer route.
  */
-import { isV2Datatype, toDType, V2_DATATYPES } from '../datatypes.js';
+import { binaryElementSize, isV2Datatype, toDType, V2_DATATYPES } from '../datatypes.js';
 import { badRequest, unsupported } from '../errors.js';
+import {
+  checkJsonDepth,
+  DEFAULT_LIMITS,
+  elementCount,
+  limitExceeded,
+  type ServerLimits,
+} from '../security/limits.js';
 import { decodeBinaryData } from './binary-codec.js';
 import { decodeJsonData } from './json-codec.js';
 import type { Parameters, ParsedInferRequest, RawInput, RequestedOutput, TensorPayload } from './types.js';
@@ -26,8 +33,18 @@ function parameters(x: unknown, where: string): Parameters {
   return x;
 }
 
+/** The limits a request body is checked against while it is parsed. */
+export type RequestLimits = Pick<
+  ServerLimits,
+  'maxJsonDepth' | 'maxInputs' | 'maxTensorElements' | 'maxTensorBytes'
+>;
+
 /** Splits the body into the JSON header and the binary part. */
-export function splitBody(body: Buffer, headerLength: string | undefined): { json: unknown; binary: Buffer } {
+export function splitBody(
+  body: Buffer,
+  headerLength: string | undefined,
+  limits: Pick<ServerLimits, 'maxJsonDepth'> = DEFAULT_LIMITS,
+): { json: unknown; binary: Buffer } {
   let jsonEnd = body.length;
   if (headerLength !== undefined) {
     const n = Number(headerLength);
@@ -44,6 +61,7 @@ export function splitBody(body: Buffer, headerLength: string | undefined): { jso
     jsonEnd = n;
   }
   if (jsonEnd === 0) throw badRequest('the request body is empty: expected a JSON inference request');
+  checkJsonDepth(body.subarray(0, jsonEnd), limits);
   let json: unknown;
   try {
     json = JSON.parse(body.subarray(0, jsonEnd).toString('utf8'));
@@ -55,8 +73,12 @@ export function splitBody(body: Buffer, headerLength: string | undefined): { jso
   return { json, binary: body.subarray(jsonEnd) };
 }
 
-export function parseInferRequest(body: Buffer, headerLength?: string): ParsedInferRequest {
-  const { json, binary } = splitBody(body, headerLength);
+export function parseInferRequest(
+  body: Buffer,
+  headerLength?: string,
+  limits: RequestLimits = DEFAULT_LIMITS,
+): ParsedInferRequest {
+  const { json, binary } = splitBody(body, headerLength, limits);
   if (!isObject(json)) throw badRequest('the inference request must be a JSON object');
   const id = json.id;
   if (id !== undefined && typeof id !== 'string') throw badRequest(`'id' must be a string, got ${typeof id}`);
@@ -66,8 +88,12 @@ export function parseInferRequest(body: Buffer, headerLength?: string): ParsedIn
     throw badRequest("request parameter 'binary_data_output' must be a boolean");
   }
   if (!Array.isArray(json.inputs)) throw badRequest("the request needs an 'inputs' array");
+  if (json.inputs.length > limits.maxInputs) {
+    throw limitExceeded('maxInputs', 400, `the number of inputs (${json.inputs.length})`, limits.maxInputs);
+  }
 
   let offset = 0;
+  let totalBytes = 0;
   const seen = new Set<string>();
   const inputs: RawInput[] = json.inputs.map((x, i) => {
     if (!isObject(x)) throw badRequest(`inputs[${i}] must be an object`);
@@ -85,6 +111,27 @@ export function parseInferRequest(body: Buffer, headerLength?: string): ParsedIn
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
       throw badRequest(
         `input '${name}': 'shape' must be an array of non-negative integers, got ${JSON.stringify(shape)}`,
+      );
+    }
+    // Refuse claimed sizes before anything is allocated for them.
+    const elements = elementCount(shape as number[], limits.maxTensorElements);
+    if (elements > limits.maxTensorElements) {
+      throw limitExceeded(
+        'maxTensorElements',
+        413,
+        `input '${name}': the element count of shape ${JSON.stringify(shape)}`,
+        limits.maxTensorElements,
+      );
+    }
+    // BYTES elements: their wire size when binary, else a pointer-sized estimate each.
+    const elementBytes = binaryElementSize(toDType(datatype)) || 8;
+    totalBytes += elements * elementBytes;
+    if (totalBytes > limits.maxTensorBytes) {
+      throw limitExceeded(
+        'maxTensorBytes',
+        413,
+        `input '${name}': the request's input tensors (${totalBytes} bytes so far)`,
+        limits.maxTensorBytes,
       );
     }
     const p = parameters(x.parameters, `input '${name}'`);

@@ -40,8 +40,8 @@ export function inferRoutes(ctx: ServerContext): Router {
     }
     try {
       const buf = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      const parsed = parseInferRequest(buf, req.get(HEADER_LENGTH));
-      const out = await infer(mv, parsed, abort.signal);
+      const parsed = parseInferRequest(buf, req.get(HEADER_LENGTH), limits);
+      const out = await infer(mv, parsed, abort.signal, limits.maxRequestMemoryBytes);
       const ns = Number(process.hrtime.bigint() - started);
       mv.stats.recordSuccess(out.batchSize, ns, out.result.queueNs, out.result.timing);
       metrics.success(mv.name, mv.versionString, out.batchSize, ns, out.result.queueNs, out.result.timing);

@@ -6,6 +6,7 @@
 import express, { Router } from 'express';
 import type { ServerContext } from '../context.js';
 import { badRequest } from '../errors.js';
+import { checkJsonDepth } from '../security/limits.js';
 
 type P = { model: string };
 
@@ -22,7 +23,12 @@ function params(body: unknown): Record<string, unknown> {
 
 export function repositoryRoutes(ctx: ServerContext): Router {
   const r = Router();
-  const json = express.json({ type: () => true, limit: ctx.limits.maxBodyBytes, strict: false });
+  const json = express.json({
+    type: () => true,
+    limit: ctx.limits.maxBodyBytes,
+    strict: false,
+    verify: (_req, _res, buf) => checkJsonDepth(buf, ctx.limits),
+  });
 
   r.post('/v2/repository/index', json, async (req, res) => {
     const b = req.body as { ready?: unknown } | undefined;

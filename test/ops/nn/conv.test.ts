@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Generator, gradcheck, randn, Tensor, TesseraError, tensor } from '../../../src/index.js';
+import { gemm } from '../../../src/ops/nn/gemm.js';
 import { type Attrs, dispatch1 } from '../../../src/ops/registry.js';
 import { assertClose } from '../../helpers/close.js';
 import { type ConvSpec, convRef, convTransposeRef } from './reference.js';
@@ -307,4 +308,30 @@ test('backward through a conv reaches x, w and b with their shapes', () => {
   assert.deepEqual([...w.grad!.shape], [4, 3, 3, 3]);
   // d(sum y)/db = number of output positions per channel: 2 images x 25 positions.
   assertClose(b.grad!, [50, 50, 50, 50]);
+});
+
+test('gemm matches a triple loop for every transpose combination, odd sizes and accumulation', () => {
+  // N above the 512-column block and M not a multiple of the 4-row unroll.
+  const [M, N, K] = [7, 530, 5];
+  const A = Float64Array.from({ length: M * K }, (_, i) => Math.sin(i));
+  const B = Float64Array.from({ length: K * N }, (_, i) => Math.cos(i));
+  for (const transA of [false, true]) {
+    for (const transB of [false, true]) {
+      const a = (i: number, p: number) => (transA ? A[p * M + i]! : A[i * K + p]!);
+      const b = (p: number, j: number) => (transB ? B[j * K + p]! : B[p * N + j]!);
+      const C = new Float64Array(2 + M * N).fill(1);
+      gemm(transA, transB, M, N, K, A, 0, B, 0, C, 2, true);
+      for (let i = 0; i < M; i++) {
+        for (let j = 0; j < N; j++) {
+          let s = 1;
+          for (let p = 0; p < K; p++) s += a(i, p) * b(p, j);
+          assert.ok(
+            Math.abs(C[2 + i * N + j]! - s) < 1e-12,
+            `transA ${transA} transB ${transB} (${i}, ${j})`,
+          );
+        }
+      }
+      assert.deepEqual([C[0], C[1]], [1, 1]);
+    }
+  }
 });

@@ -293,5 +293,5 @@ test('normalization errors name the op, what it expected and what it got', () =>
     () => dispatch1('LpNormalization', [x], { p: 3 }),
     /LpNormalization: p must be 1 or 2, got 3/,
   );
-  assert.throws(() => dispatch1('LRN', [x]), /attribute 'size' is required/);
+  assert.throws(() => dispatch1('LRN', [x]), /LRN: attribute 'size' is required/);
 });

@@ -247,7 +247,7 @@ test('pooling errors name the op and what was wrong', () => {
     () => dispatch1('MaxPool', [x], { kernel_shape: [2, 2], pads: [-1, 0, 0, 0] }),
     /MaxPool: pads must be >= 0/,
   );
-  assert.throws(() => dispatch1('MaxPool', [x]), /attribute 'kernel_shape' is required/);
+  assert.throws(() => dispatch1('MaxPool', [x]), /MaxPool: attribute 'kernel_shape' is required/);
   assert.throws(
     () => dispatch1('AveragePool', [rnd([4, 4])], { kernel_shape: [2] }),
     /AveragePool: X must be \[N, C, \.\.\.spatial\] with rank >= 3, got shape \[4, 4\]/,

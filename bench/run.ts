@@ -1,0 +1,286 @@
+/**
+ * `npm run bench`: the same workloads on Tessera and its peers in one process — onnxruntime-node
+ * (native), onnxruntime-web (WASM backend, in Node) and TensorFlow.js (wasm backend) — with equal
+ * thread counts. Prints the median latency of each workload on each runtime and the ratio
+ * Tessera / peer (below 1: Tessera is faster), checks the goals of issue 6, and writes a JSON report.
+ *
+ *   npm run bench -- [--threads N] [--runs N] [--warmup N] [--only gemm,mlp,...] [--out FILE]
+ *                    [--peers ort-node,ort-web,tfjs-wasm] [--shared DIR]
+ *
+ * Groups: gemm, scaling, mlp, cnn, light, models, train. Each runtime runs its warm-up and timed runs
+ * in a block of its own (peers' idle thread pools spin; spinning is switched off where it can be). Timings are ratios against peers measured in the same
+ * run; nothing here is a threshold a test depends on.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { setNumThreads } from '../src/backends/cpu/threads/config.js';
+import { shutdownThreads } from '../src/backends/cpu/wasm/sgemm.js';
+import {
+  machine,
+  type OnnxRuntime,
+  ortNodeRuntime,
+  ortWebRuntime,
+  type Run,
+  type RuntimeName,
+  type Tf,
+  tesseraRuntime,
+  tfjsWasm,
+} from './runtimes.js';
+import { type Workload, workloads } from './workloads.js';
+
+const { values: args } = parseArgs({
+  options: {
+    threads: { type: 'string', default: String(Math.min(availableParallelism(), 4)) },
+    runs: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '2' },
+    only: { type: 'string' },
+    peers: { type: 'string', default: 'ort-node,ort-web,tfjs-wasm' },
+    out: { type: 'string', default: 'reports/bench.json' },
+    shared: { type: 'string', default: process.env.TESSERA_SHARED ?? '../shared' },
+  },
+});
+
+const threads = Number(args.threads);
+const runs = Math.max(1, Number(args.runs));
+const warmup = Math.max(0, Number(args.warmup));
+const only = args.only ? new Set(args.only.split(',')) : null;
+const peers = new Set(args.peers!.split(','));
+
+export interface Stat {
+  median: number;
+  min: number;
+  mean: number;
+  times: number[];
+}
+
+function stats(times: number[]): Stat {
+  const s = [...times].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  const median = s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+  return { median, min: s[0]!, mean: s.reduce((a, b) => a + b, 0) / s.length, times };
+}
+
+/** Warm-up lasts at least this long (and --warmup runs). */
+const WARMUP_MS = 1000;
+const MAX_WARMUP_RUNS = 1000;
+
+const fmtMs = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
+
+interface Row {
+  workload: string;
+  group: string;
+  threads: number;
+  flops?: number;
+  results: Partial<Record<RuntimeName, Stat & { gflops?: number }>>;
+  /** Tessera median / peer median. */
+  ratios: Partial<Record<RuntimeName, number>>;
+  errors: Partial<Record<RuntimeName, string>>;
+}
+
+async function main(): Promise<void> {
+  setNumThreads(threads);
+  const onnxRuntimes: OnnxRuntime[] = [tesseraRuntime()];
+  if (peers.has('ort-node')) onnxRuntimes.push(await ortNodeRuntime());
+  if (peers.has('ort-web')) onnxRuntimes.push(await ortWebRuntime(threads));
+  let tf: Tf | null = null;
+  let tfDetail = 'not run';
+  if (peers.has('tfjs-wasm')) {
+    const t = await tfjsWasm(threads);
+    tf = t.tf;
+    tfDetail = t.detail;
+  }
+  const info = { ...machine(), cpuModel: cpus()[0]?.model, threads, runs, warmup, tfjs: tfDetail };
+  console.log(`Tessera bench: ${JSON.stringify(info)}`);
+  console.log(
+    `threads: tessera ${threads}, ort-node intraOpNumThreads ${threads}, ort-web numThreads ${threads}, tfjs-wasm ${tfDetail}\n`,
+  );
+
+  const shared = resolve(args.shared!);
+  const rows: Row[] = [];
+  for (const w of workloads(shared)) {
+    if (only && !only.has(w.group) && !only.has(w.name)) continue;
+    rows.push(await measure(w, onnxRuntimes, tf));
+  }
+  await shutdownThreads();
+
+  const goals = evaluateGoals(rows);
+  console.log('\nGoals (issue 6):');
+  for (const g of goals)
+    console.log(`  ${g.met === null ? '?' : g.met ? 'met' : 'NOT met'}  ${g.goal}: ${g.value}`);
+
+  const out = resolve(args.out!);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(
+    out,
+    `${JSON.stringify({ date: new Date().toISOString(), command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(), machine: info, rows, goals }, null, 2)}\n`,
+  );
+  console.log(`\nwrote ${out}`);
+}
+
+async function measure(w: Workload, onnxRuntimes: OnnxRuntime[], tf: Tf | null): Promise<Row> {
+  const t = w.threads ?? threads;
+  const row: Row = {
+    workload: w.name,
+    group: w.group,
+    threads: t,
+    flops: w.flops,
+    results: {},
+    ratios: {},
+    errors: {},
+  };
+  const allowed = (n: RuntimeName) => !w.only || w.only.includes(n);
+  const runners: [RuntimeName, Run][] = [];
+  const model = w.onnx ? await w.onnx() : null;
+  for (const rt of onnxRuntimes) {
+    if (!allowed(rt.name)) continue;
+    rt.setThreads(t);
+    try {
+      if (rt.name === 'tessera' && w.tessera) runners.push([rt.name, await w.tessera()]);
+      else if (model) runners.push([rt.name, await rt.prepare(model.bytes, model.feeds)]);
+    } catch (e) {
+      row.errors[rt.name] = (e as Error).message.split('\n')[0]!;
+    }
+  }
+  if (!model && w.tessera && allowed('tessera') && !runners.some(([n]) => n === 'tessera')) {
+    runners.push(['tessera', await w.tessera()]);
+  }
+  if (tf && w.tfjs && allowed('tfjs-wasm') && (w.threads === undefined || w.threads === threads)) {
+    try {
+      runners.push(['tfjs-wasm', w.tfjs(tf)]);
+    } catch (e) {
+      row.errors['tfjs-wasm'] = (e as Error).message.split('\n')[0]!;
+    }
+  }
+  // One runtime at a time (warm-up, then the timed runs): peers' thread pools must not compete.
+  const times = new Map<RuntimeName, number[]>(runners.map(([n]) => [n, []]));
+  const failed = new Set<RuntimeName>();
+  for (const [name, run] of runners) {
+    setNumThreads(name === 'tessera' ? t : threads);
+    // Warm-up: --warmup runs, and more until WARMUP_MS have passed (the JITs tier up by then).
+    const start = performance.now();
+    const ts = times.get(name)!;
+    try {
+      for (
+        let warm = 0;
+        warm < warmup || (performance.now() - start < WARMUP_MS && warm < MAX_WARMUP_RUNS);
+        warm++
+      ) {
+        await run();
+      }
+      while (ts.length < runs) {
+        const t0 = performance.now();
+        await run();
+        ts.push(performance.now() - t0);
+      }
+    } catch (e) {
+      failed.add(name);
+      row.errors[name] = (e as Error).message.split('\n')[0]!;
+    }
+  }
+  setNumThreads(threads);
+  for (const [name, ts] of times) {
+    if (failed.has(name) || ts.length === 0) continue;
+    const s: Stat & { gflops?: number } = stats(ts);
+    if (w.flops) s.gflops = w.flops / (s.median * 1e6);
+    row.results[name] = s;
+  }
+  const mine = row.results.tessera;
+  for (const [name, s] of Object.entries(row.results) as [RuntimeName, Stat][]) {
+    if (name !== 'tessera' && mine) row.ratios[name] = mine.median / s.median;
+  }
+  printRow(row);
+  return row;
+}
+
+function printRow(r: Row): void {
+  const cells = (Object.entries(r.results) as [RuntimeName, Stat & { gflops?: number }][]).map(
+    ([n, s]) => `${n} ${fmtMs(s.median)} ms${s.gflops ? ` (${s.gflops.toFixed(1)} GFLOP/s)` : ''}`,
+  );
+  const ratios = Object.entries(r.ratios).map(([n, v]) => `/${n} ${v!.toFixed(2)}`);
+  const errs = Object.entries(r.errors).map(([n, e]) => `${n} failed: ${e}`);
+  console.log(
+    `${r.workload.padEnd(18)} [${r.threads}t] ${cells.join(' | ')}${ratios.length ? `   tessera${ratios.join(' ')}` : ''}${errs.length ? `   (${errs.join('; ')})` : ''}`,
+  );
+}
+
+interface Goal {
+  goal: string;
+  value: string;
+  met: boolean | null;
+}
+
+function evaluateGoals(rows: Row[]): Goal[] {
+  const by = (name: string) => rows.find((r) => r.workload === name);
+  const goals: Goal[] = [];
+  const one = by('gemm-1024-1t');
+  const two = by('gemm-1024-2t');
+  const t1 = one?.results.tessera;
+  const native = one?.results['ort-node'];
+  if (t1?.gflops && native?.gflops) {
+    const frac = t1.gflops / native.gflops;
+    goals.push({
+      goal: 'GEMM 1024, 1 thread: >= 45% of one core native peak (measured: onnxruntime-node MLAS, 1 thread)',
+      value: `${t1.gflops.toFixed(1)} GFLOP/s = ${(100 * frac).toFixed(0)}% of ${native.gflops.toFixed(1)}`,
+      met: frac >= 0.45,
+    });
+  }
+  const t2 = two?.results.tessera;
+  if (t1 && t2) {
+    const speedup = t1.median / t2.median;
+    goals.push({
+      goal: 'GEMM 1024: 2 threads >= 1.8x one thread',
+      value: `${speedup.toFixed(2)}x${availableParallelism() < 2 ? ' (machine has 1 CPU)' : ''}`,
+      met: speedup >= 1.8,
+    });
+  }
+  const inference = rows.filter((r) => ['mlp', 'cnn', 'light', 'models'].includes(r.group));
+  const web = inference.filter((r) => r.ratios['ort-web'] !== undefined);
+  if (web.length) {
+    const slow = web.filter((r) => r.ratios['ort-web']! >= 1).map((r) => r.workload);
+    goals.push({
+      goal: 'Inference: faster than onnxruntime-web on every workload',
+      value: slow.length ? `slower on ${slow.join(', ')}` : `faster on all ${web.length}`,
+      met: slow.length === 0,
+    });
+  }
+  const cnns = inference.filter((r) => r.group !== 'mlp' && r.ratios['ort-node'] !== undefined);
+  if (cnns.length) {
+    const far = cnns
+      .filter((r) => r.ratios['ort-node']! > 1.5)
+      .map((r) => `${r.workload} ${r.ratios['ort-node']!.toFixed(2)}x`);
+    goals.push({
+      goal: 'Inference: within 1.5x of onnxruntime-node on the CNNs',
+      value: far.length ? `over on ${far.join(', ')}` : `within on all ${cnns.length}`,
+      met: far.length === 0,
+    });
+  }
+  const mlps = inference.filter((r) => r.group === 'mlp' && r.ratios['ort-node'] !== undefined);
+  if (mlps.length) {
+    const slow = mlps
+      .filter((r) => r.ratios['ort-node']! >= 1)
+      .map((r) => `${r.workload} ${r.ratios['ort-node']!.toFixed(2)}x`);
+    goals.push({
+      goal: 'Inference: faster than onnxruntime-node on the MLPs',
+      value: slow.length ? `slower on ${slow.join(', ')}` : `faster on all ${mlps.length}`,
+      met: slow.length === 0,
+    });
+  }
+  const train = rows.filter((r) => r.group === 'train' && r.ratios['tfjs-wasm'] !== undefined);
+  if (train.length) {
+    const slow = train
+      .filter((r) => r.ratios['tfjs-wasm']! >= 1)
+      .map((r) => `${r.workload} ${r.ratios['tfjs-wasm']!.toFixed(2)}x`);
+    goals.push({
+      goal: 'Training step: faster than TensorFlow.js (wasm) on both models',
+      value: slow.length ? `slower on ${slow.join(', ')}` : `faster on all ${train.length}`,
+      met: slow.length === 0,
+    });
+  }
+  return goals;
+}
+
+await main();
+// onnxruntime-web and tfjs keep worker threads alive; the report is written, so leave.
+process.exit(0);

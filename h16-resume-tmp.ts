@@ -1,0 +1,34 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Tensor, Trainer, TrainingSession } from './src/index.js';
+import { saveCheckpoint, checkpointFileName, latestCheckpoint, loadCheckpoint } from './src/train/checkpoint.js';
+import { mlpOnnx, quadrants } from './test/server/training-helpers.js';
+const onnx = mlpOnnx(21);
+const task = quadrants(400, 7);
+const data = { inputs: { x: Tensor.fromData(task.x, task.shape, 'float32') }, target: Tensor.fromData(BigInt64Array.from(task.y.map(BigInt)), [400], 'int64') };
+const mk = async (signal?: AbortSignal, dir?: string) => {
+  const s = await TrainingSession.create(onnx, { loss: 'crossEntropy', optimizer: { name: 'adam', lr: 0.005 } });
+  const t = new Trainer(s, { epochs: 40, batchSize: 16, seed: 3, shuffle: true, signal, checkpoint: dir ? { everySteps: 10, dir, keep: 2 } : undefined });
+  return { s, t };
+};
+const a = await mk();
+const ra = await a.t.fit(data);
+const dir = mkdtempSync(join(tmpdir(), 'ck-'));
+const ac = new AbortController();
+const b = await mk(ac.signal, dir);
+let n = 0;
+(b.t.options as any).onProgress = (e: any) => { if (e.type === 'step' && e.step === 237) ac.abort(); };
+const rb = await b.t.fit(data);
+console.log('b status', rb.status, rb.steps);
+const c = b.t.checkpoint()!;
+saveCheckpoint(join(dir, checkpointFileName(c.step)), c);
+const b2 = await mk(undefined, dir);
+const resume = loadCheckpoint(latestCheckpoint(dir)!);
+console.log('resume at', resume.step, resume.epoch, resume.batch);
+const rb2 = await b2.t.fit(data, { resumeFrom: resume });
+console.log(rb2.status, rb2.steps);
+const wa = a.s.stateDict(); const wb = b2.s.stateDict();
+for (const [k, t] of wa) { const x = t.numbers(), y = wb.get(k)!.numbers(); let m = 0; for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]! - y[i]!)); console.log(k, m); }
+console.log(ra.history.map(h => h.loss.toFixed(5)).join(' '));
+console.log(rb2.history.map(h => h.loss.toFixed(5)).join(' '));

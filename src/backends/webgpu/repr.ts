@@ -1,0 +1,116 @@
+/**
+ * How each dtype lives in a GPU buffer. WGSL computes on 32-bit words, so:
+ * - float32 is itself; float16 and bfloat16 are stored as f32 values that kernels round to the
+ *   16-bit type on every write (so results match a 16-bit CPU tensor, and reading back is exact);
+ * - int8/int16/int32 are i32, uint8/uint16/uint32 and bool (0/1) are u32, wrapped on every write;
+ * - int64, uint64 and float64 keep their 8 raw bytes (two u32 words, low word first), so moving them
+ *   is exact; kernels index with the low word and arithmetic on them falls back to the CPU.
+ */
+import {
+  type DataArray,
+  type DType,
+  f32ToBf16,
+  f32ToF16,
+  toNumbers,
+} from '../../runtime/dtype.js';
+import { TesseraError } from '../../runtime/errors.js';
+
+export type WordKind = 'f32' | 'i32' | 'u32' | 'x64';
+
+export interface Repr {
+  kind: WordKind;
+  /** The WGSL element type of the storage array. */
+  wgsl: 'f32' | 'i32' | 'u32' | 'vec2<u32>';
+  /** Bytes per element on the GPU. */
+  bytes: 4 | 8;
+}
+
+const F32: Repr = { kind: 'f32', wgsl: 'f32', bytes: 4 };
+const I32: Repr = { kind: 'i32', wgsl: 'i32', bytes: 4 };
+const U32: Repr = { kind: 'u32', wgsl: 'u32', bytes: 4 };
+const X64: Repr = { kind: 'x64', wgsl: 'vec2<u32>', bytes: 8 };
+
+export function reprOf(dtype: DType): Repr {
+  switch (dtype) {
+    case 'float32':
+    case 'float16':
+    case 'bfloat16':
+      return F32;
+    case 'int8':
+    case 'int16':
+    case 'int32':
+      return I32;
+    case 'uint8':
+    case 'uint16':
+    case 'uint32':
+    case 'bool':
+      return U32;
+    case 'int64':
+    case 'uint64':
+    case 'float64':
+      return X64;
+    default:
+      throw new TesseraError('UNSUPPORTED', `webgpu: ${dtype} tensors cannot live on the GPU; keep them on the cpu`);
+  }
+}
+
+export function gpuSupports(dtype: DType): boolean {
+  return dtype !== 'string';
+}
+
+/** GPU bytes for `n` elements (at least 4: WebGPU bindings cannot be empty). */
+export function gpuBytes(dtype: DType, n: number): number {
+  return Math.max(4, n * reprOf(dtype).bytes);
+}
+
+/** A contiguous CPU storage array as the bytes its GPU buffer holds (a fresh buffer, safe to transfer). */
+export function encodeForGpu(dtype: DType, data: DataArray): ArrayBuffer {
+  const r = reprOf(dtype);
+  if (r.kind === 'x64' || dtype === 'float32' || dtype === 'int32' || dtype === 'uint32') {
+    const src = data as Float32Array;
+    const out = new Uint8Array(src.length * r.bytes);
+    out.set(new Uint8Array(src.buffer, src.byteOffset, src.byteLength));
+    return out.buffer;
+  }
+  const nums = toNumbers(dtype, data);
+  const out = r.kind === 'f32' ? new Float32Array(nums.length) : r.kind === 'i32' ? new Int32Array(nums.length) : new Uint32Array(nums.length);
+  out.set(nums);
+  return out.buffer;
+}
+
+/** The GPU bytes of `n` elements back to CPU storage of `dtype`. */
+export function decodeFromGpu(dtype: DType, bytes: ArrayBuffer, n: number): DataArray {
+  switch (dtype) {
+    case 'float32':
+      return new Float32Array(bytes, 0, n);
+    case 'int32':
+      return new Int32Array(bytes, 0, n);
+    case 'uint32':
+      return new Uint32Array(bytes, 0, n);
+    case 'int64':
+      return new BigInt64Array(bytes, 0, n);
+    case 'uint64':
+      return new BigUint64Array(bytes, 0, n);
+    case 'float64':
+      return new Float64Array(bytes, 0, n);
+    case 'float16':
+    case 'bfloat16': {
+      const src = new Float32Array(bytes, 0, n);
+      const out = new Uint16Array(n);
+      const enc = dtype === 'float16' ? f32ToF16 : f32ToBf16;
+      for (let i = 0; i < n; i++) out[i] = enc(src[i]!);
+      return out;
+    }
+    case 'int8':
+      return Int8Array.from(new Int32Array(bytes, 0, n));
+    case 'int16':
+      return Int16Array.from(new Int32Array(bytes, 0, n));
+    case 'uint8':
+    case 'bool':
+      return Uint8Array.from(new Uint32Array(bytes, 0, n));
+    case 'uint16':
+      return Uint16Array.from(new Uint32Array(bytes, 0, n));
+    default:
+      throw new TesseraError('UNSUPPORTED', `webgpu: cannot read ${dtype} back from the GPU`);
+  }
+}

@@ -1,0 +1,2 @@
+/** The ONNX-ML operator domain. */
+export const ML = 'ai.onnx.ml';

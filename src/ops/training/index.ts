@@ -1,0 +1,2 @@
+/** ai.onnx.preview.training ops. */
+import './optimizers.js'; // Adagrad, Momentum, Adam
