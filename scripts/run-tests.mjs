@@ -20,7 +20,17 @@ let files = find('test').sort();
 if (filter.length) files = files.filter((f) => filter.some((x) => f.includes(x)));
 const r = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
+  [
+    '--import',
+    'tsx',
+    '--test',
+    '--test-concurrency=2',
+    '--test-reporter=spec',
+    // One stuck test or a leaked handle must fail the run, never hang CI.
+    '--test-timeout=300000',
+    '--test-force-exit',
+    ...files,
+  ],
   { stdio: 'inherit' },
 );
 process.exit(r.status ?? 1);

@@ -8,3 +8,4 @@ export * from './importers/index.js';
 export * as train from './train/index.js';
 export { Trainer, TrainingSession } from './train/index.js';
 export { trace, type Traceable, type TraceOptions } from './runtime/trace.js';
+export * as io from './io/index.js';

@@ -94,7 +94,11 @@ function byteswap(b: Uint8Array, size: number): void {
 }
 
 /** Row-major (C) order of data stored column-major (Fortran) with `shape`. */
-function fortranToC<T extends { length: number; [i: number]: unknown }>(src: T, dst: T, shape: number[]): void {
+function fortranToC<T extends { length: number; [i: number]: unknown }>(
+  src: T,
+  dst: T,
+  shape: number[],
+): void {
   const n = src.length;
   const rank = shape.length;
   // Fortran strides: dim 0 varies fastest.
@@ -119,7 +123,13 @@ function fortranToC<T extends { length: number; [i: number]: unknown }>(src: T, 
   }
 }
 
-function decodeStrings(raw: Uint8Array, n: number, kind: 'U' | 'S', width: number, little: boolean): string[] {
+function decodeStrings(
+  raw: Uint8Array,
+  n: number,
+  kind: 'U' | 'S',
+  width: number,
+  little: boolean,
+): string[] {
   const out = new Array<string>(n);
   const itemBytes = kind === 'U' ? 4 * width : width;
   const v = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
@@ -144,7 +154,8 @@ function decodeStrings(raw: Uint8Array, n: number, kind: 'U' | 'S', width: numbe
 
 /** A tensor from the bytes of a .npy file (copied: the result owns its storage). */
 export function decodeNpy(bytes: Uint8Array, what = '.npy file'): Tensor {
-  if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) throw bad(what, 'not a .npy file (no \\x93NUMPY magic)');
+  if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b))
+    throw bad(what, 'not a .npy file (no \\x93NUMPY magic)');
   const major = bytes[6]!;
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let headerLen: number;
@@ -158,7 +169,9 @@ export function decodeNpy(bytes: Uint8Array, what = '.npy file'): Tensor {
     start = 12;
   } else throw bad(what, `unsupported .npy format version ${major}.${bytes[7]}`);
   if (start + headerLen > bytes.length) throw bad(what, 'truncated header');
-  const text = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(start, start + headerLen));
+  const text = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(
+    bytes.subarray(start, start + headerLen),
+  );
   const h = parseHeader(text, what);
   const m = /^([<>|=]?)([a-zA-Z])(\d+)$/.exec(h.descr);
   if (!m) throw bad(what, `unsupported dtype '${h.descr}'`);
@@ -171,7 +184,8 @@ export function decodeNpy(bytes: Uint8Array, what = '.npy file'): Tensor {
 
   if (kind === 'U' || kind === 'S') {
     const itemBytes = kind === 'U' ? 4 * size : size;
-    if (dataStart + n * itemBytes > bytes.length) throw bad(what, `truncated data: ${n} elements of ${h.descr} need ${n * itemBytes} bytes`);
+    if (dataStart + n * itemBytes > bytes.length)
+      throw bad(what, `truncated data: ${n} elements of ${h.descr} need ${n * itemBytes} bytes`);
     let strs = decodeStrings(bytes.subarray(dataStart, dataStart + n * itemBytes), n, kind, size, little);
     if (h.fortranOrder && h.shape.length > 1) {
       const c = new Array<string>(n);
@@ -182,11 +196,20 @@ export function decodeNpy(bytes: Uint8Array, what = '.npy file'): Tensor {
   }
   const dtype = FROM_NUMPY[`${kind}${size}`];
   if (!dtype) {
-    const hint = kind === 'O' ? ' (object arrays hold Python objects; convert to a numeric dtype before saving)' : kind === 'c' ? ' (complex numbers are not supported)' : '';
+    const hint =
+      kind === 'O'
+        ? ' (object arrays hold Python objects; convert to a numeric dtype before saving)'
+        : kind === 'c'
+          ? ' (complex numbers are not supported)'
+          : '';
     throw bad(what, `unsupported dtype '${h.descr}'${hint}`);
   }
   const nbytes = n * size;
-  if (dataStart + nbytes > bytes.length) throw bad(what, `truncated data: shape (${h.shape.join(', ')}) of ${h.descr} needs ${nbytes} bytes, the file has ${bytes.length - dataStart}`);
+  if (dataStart + nbytes > bytes.length)
+    throw bad(
+      what,
+      `truncated data: shape (${h.shape.join(', ')}) of ${h.descr} needs ${nbytes} bytes, the file has ${bytes.length - dataStart}`,
+    );
   // A copy, aligned for the TypedArray and ours to byteswap.
   const raw = bytes.slice(dataStart, dataStart + nbytes);
   if (!little && size > 1) byteswap(raw, size);
@@ -213,7 +236,9 @@ function npyPayload(t: Tensor): { descr: string; bytes: Uint8Array } {
     const out = new Uint8Array(strs.length * width * 4);
     const v = new DataView(out.buffer);
     cps.forEach((c, i) => {
-      c.forEach((cp, k) => v.setUint32((i * width + k) * 4, cp, true));
+      c.forEach((cp, k) => {
+        v.setUint32((i * width + k) * 4, cp, true);
+      });
     });
     return { descr: `<U${width}`, bytes: out };
   }
@@ -234,8 +259,13 @@ function npyPayload(t: Tensor): { descr: string; bytes: Uint8Array } {
 
 /** The bytes of a .npy file holding `t` (C order, little-endian). The tensor must be on the CPU. */
 export function encodeNpy(t: Tensor): Uint8Array {
-  if (!(t instanceof Tensor)) throw new TesseraError('INVALID_ARGUMENT', `encodeNpy: expected a Tensor, got ${typeof t}`);
-  if (t.device !== 'cpu') throw new TesseraError('INVALID_ARGUMENT', `encodeNpy: the tensor is on ${t.device}; move it with t.to('cpu') first`);
+  if (!(t instanceof Tensor))
+    throw new TesseraError('INVALID_ARGUMENT', `encodeNpy: expected a Tensor, got ${typeof t}`);
+  if (t.device !== 'cpu')
+    throw new TesseraError(
+      'INVALID_ARGUMENT',
+      `encodeNpy: the tensor is on ${t.device}; move it with t.to('cpu') first`,
+    );
   const { descr, bytes } = npyPayload(t);
   const shape = t.shape.length === 1 ? `(${t.shape[0]},)` : `(${t.shape.join(', ')})`;
   let dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shape}, }`;
@@ -261,7 +291,10 @@ export function encodeNpy(t: Tensor): Uint8Array {
   return out;
 }
 
-export type NamedTensors = Record<string, Tensor> | Map<string, Tensor> | readonly (readonly [string, Tensor])[];
+export type NamedTensors =
+  | Record<string, Tensor>
+  | Map<string, Tensor>
+  | readonly (readonly [string, Tensor])[];
 
 function entriesOf(tensors: NamedTensors): [string, Tensor][] {
   if (tensors instanceof Map) return [...tensors.entries()];
@@ -284,8 +317,10 @@ export function encodeNpz(tensors: NamedTensors, opts: { compress?: boolean } = 
   const entries = entriesOf(tensors);
   const seen = new Set<string>();
   for (const [name] of entries) {
-    if (!name || name.includes('\0')) throw new TesseraError('INVALID_ARGUMENT', `encodeNpz: invalid array name '${name}'`);
-    if (seen.has(name)) throw new TesseraError('INVALID_ARGUMENT', `encodeNpz: the name '${name}' is used twice`);
+    if (!name || name.includes('\0'))
+      throw new TesseraError('INVALID_ARGUMENT', `encodeNpz: invalid array name '${name}'`);
+    if (seen.has(name))
+      throw new TesseraError('INVALID_ARGUMENT', `encodeNpz: the name '${name}' is used twice`);
     seen.add(name);
   }
   return writeZip(

@@ -56,14 +56,16 @@ export function readZip(bytes: Uint8Array, what = 'zip archive'): ZipEntry[] {
     const loc = eocd - 20;
     if (loc < 0 || v.getUint32(loc, true) !== SIG_EOCD64_LOCATOR) throw bad(what, 'ZIP64 locator missing');
     const rec = Number(v.getBigUint64(loc + 8, true));
-    if (rec + 56 > bytes.length || v.getUint32(rec, true) !== SIG_EOCD64) throw bad(what, 'ZIP64 record missing');
+    if (rec + 56 > bytes.length || v.getUint32(rec, true) !== SIG_EOCD64)
+      throw bad(what, 'ZIP64 record missing');
     count = Number(v.getBigUint64(rec + 32, true));
     cdOffset = Number(v.getBigUint64(rec + 48, true));
   }
   const out: ZipEntry[] = [];
   let p = cdOffset;
   for (let k = 0; k < count; k++) {
-    if (p + 46 > bytes.length || v.getUint32(p, true) !== SIG_CENTRAL) throw bad(what, `central directory entry ${k} is damaged`);
+    if (p + 46 > bytes.length || v.getUint32(p, true) !== SIG_CENTRAL)
+      throw bad(what, `central directory entry ${k} is damaged`);
     const flags = v.getUint16(p + 8, true);
     const method = v.getUint16(p + 10, true);
     const crc = v.getUint32(p + 16, true);
@@ -95,7 +97,8 @@ export function readZip(bytes: Uint8Array, what = 'zip archive'): ZipEntry[] {
       e += 4 + size;
     }
     if (flags & 1) throw bad(what, `member '${name}' is encrypted`);
-    if (offset + 30 > bytes.length || v.getUint32(offset, true) !== SIG_LOCAL) throw bad(what, `member '${name}' has no local header`);
+    if (offset + 30 > bytes.length || v.getUint32(offset, true) !== SIG_LOCAL)
+      throw bad(what, `member '${name}' has no local header`);
     const start = offset + 30 + v.getUint16(offset + 26, true) + v.getUint16(offset + 28, true);
     if (start + csize > bytes.length) throw bad(what, `member '${name}' is truncated`);
     const raw = bytes.subarray(start, start + csize);
@@ -107,8 +110,13 @@ export function readZip(bytes: Uint8Array, what = 'zip archive'): ZipEntry[] {
       } catch (err) {
         throw bad(what, `member '${name}' does not inflate: ${(err as Error).message}`);
       }
-    } else throw bad(what, `member '${name}' uses compression method ${method}; only stored (0) and deflate (8) are supported`);
-    if (data.length !== usize) throw bad(what, `member '${name}' has ${data.length} bytes, its header says ${usize}`);
+    } else
+      throw bad(
+        what,
+        `member '${name}' uses compression method ${method}; only stored (0) and deflate (8) are supported`,
+      );
+    if (data.length !== usize)
+      throw bad(what, `member '${name}' has ${data.length} bytes, its header says ${usize}`);
     if (crc32(data) !== crc) throw bad(what, `member '${name}' fails its CRC-32 check`);
     out.push({ name, data });
     p += 46 + nameLen + extraLen + commentLen;
@@ -130,7 +138,8 @@ export function writeZip(entries: readonly ZipEntry[], opts: { compress?: boolea
     const body = opts.compress ? new Uint8Array(deflateRawSync(data)) : data;
     const method = opts.compress ? 8 : 0;
     const crc = crc32(data);
-    if (data.length >= MAX32 || offset >= MAX32) throw new TesseraError('UNSUPPORTED', `zip: member '${name}' is too large (4 GiB at most)`);
+    if (data.length >= MAX32 || offset >= MAX32)
+      throw new TesseraError('UNSUPPORTED', `zip: member '${name}' is too large (4 GiB at most)`);
     const h = new Uint8Array(30 + nameBytes.length);
     const hv = new DataView(h.buffer);
     hv.setUint32(0, SIG_LOCAL, true);

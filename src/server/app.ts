@@ -5,6 +5,7 @@
  */
 import express, { type ErrorRequestHandler, type Router } from 'express';
 import type { ServerContext } from './context.js';
+import { dashboardRoutes } from './dashboard/index.js';
 import { HttpError, messageOf, statusOf } from './errors.js';
 import { requestLogging } from './logging.js';
 import { healthRoutes } from './routes/health.js';
@@ -33,6 +34,8 @@ export interface AppOptions {
    * `training`) and rate limiting.
    */
   routes?: (ctx: ServerContext) => Router | Router[];
+  /** The dashboard page at `/` (default true; `tessera serve --no-dashboard` turns it off). */
+  dashboard?: boolean;
 }
 
 export function createApp(ctx: ServerContext, opts: AppOptions = {}): express.Express {
@@ -47,6 +50,8 @@ export function createApp(ctx: ServerContext, opts: AppOptions = {}): express.Ex
   app.use(securityHeaders());
   if (opts.corsOrigins?.length) app.use(cors(opts.corsOrigins));
   app.use(ctx.lifecycle.middleware(() => rejected('shutting_down')));
+  // The dashboard's static files hold no data, so they load without a token; its API calls carry one.
+  if (opts.dashboard !== false) app.use(dashboardRoutes());
   app.use(authMiddleware(opts.tokens ?? [], rejected));
   if (opts.rateLimit && opts.rateLimit.limit > 0) {
     app.use(rateLimitMiddleware(new RateLimiter(opts.rateLimit), () => rejected('rate_limited')));

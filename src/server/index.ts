@@ -30,4 +30,10 @@ export {
   startServer,
   type TesseraServer,
 } from './server.js';
+export {
+  type JobRecord,
+  type JobState,
+  TrainingManager,
+  type TrainingOptions,
+} from './training/index.js';
 export { WorkerPool } from './worker-pool.js';

@@ -122,7 +122,9 @@ export function createServer(opts: ServerOptions): TesseraServer {
     log,
   };
   const training =
-    opts.training === false ? undefined : new TrainingManager({ repository, registry: metrics.registry, logger }, opts.training);
+    opts.training === false
+      ? undefined
+      : new TrainingManager({ repository, registry: metrics.registry, logger }, opts.training);
   // On SIGTERM running jobs checkpoint and are marked interrupted; they resume when the server starts again.
   if (training) lifecycle.onShutdown('training', (deadline) => training.shutdown(deadline));
   const app = createApp(context, { ...opts, routes: withTrainingRoutes(opts.routes, training) });

@@ -23,7 +23,9 @@ test('onnx -> tsr -> onnx with --check; onnxruntime gives the same outputs as fo
   assert.equal(b.code, 0, b.err);
   const g = new Generator(5);
   const img = Float32Array.from({ length: 3 * 784 }, () => g.uniform());
-  const want = await ortRun('models/mnist_cnn/1/model.onnx', { image: { data: img.slice(0, 784), dims: [1, 1, 28, 28] } });
+  const want = await ortRun('models/mnist_cnn/1/model.onnx', {
+    image: { data: img.slice(0, 784), dims: [1, 1, 28, 28] },
+  });
   // The converted file has a symbolic batch dim: run 3 images at once, compare the first.
   const got = await ortRun(back, { image: { data: img, dims: [3, 1, 28, 28] } });
   assert.deepEqual(got.probabilities!.dims, [3, 10]);

@@ -21,5 +21,7 @@ export async function ortRun(file: string, feeds: Record<string, { data: Float32
   const f: Record<string, InstanceType<typeof ort.Tensor>> = {};
   for (const [k, v] of Object.entries(feeds)) f[k] = new ort.Tensor('float32', v.data, v.dims);
   const r = await s.run(f);
-  return Object.fromEntries(Object.entries(r).map(([k, t]) => [k, { data: t.data as Float32Array, dims: [...t.dims] }]));
+  return Object.fromEntries(
+    Object.entries(r).map(([k, t]) => [k, { data: t.data as Float32Array, dims: [...t.dims] }]),
+  );
 }

@@ -5,8 +5,8 @@ import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { readNpy, readNpz, writeNpy, writeNpz } from '../../src/io/npy.js';
 import { tensor } from '../../src/index.js';
+import { readNpy, readNpz, writeNpy, writeNpz } from '../../src/io/npy.js';
 import { cli, ortRun } from './helpers.js';
 
 const MLP = 'models/mlp/1/model.onnx';
@@ -23,13 +23,16 @@ async function expected() {
 
 function close(a: ArrayLike<number>, b: ArrayLike<number>) {
   assert.equal(a.length, b.length);
-  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i]! - b[i]!) <= 1e-5 + 1e-5 * Math.abs(b[i]!), `${a[i]} vs ${b[i]} at ${i}`);
+  for (let i = 0; i < a.length; i++)
+    assert.ok(Math.abs(a[i]! - b[i]!) <= 1e-5 + 1e-5 * Math.abs(b[i]!), `${a[i]} vs ${b[i]} at ${i}`);
 }
 
 test('inline JSON input, --json output in the v2 response shape, same values as onnxruntime', async () => {
   const r = await cli('predict', MLP, '-i', `input=${JSON.stringify(x)}`, '--json');
   assert.equal(r.code, 0, r.err);
-  const body = JSON.parse(r.out) as { outputs: { name: string; datatype: string; shape: number[]; data: number[] }[] };
+  const body = JSON.parse(r.out) as {
+    outputs: { name: string; datatype: string; shape: number[]; data: number[] }[];
+  };
   assert.equal(body.outputs[0]!.name, 'probabilities');
   assert.equal(body.outputs[0]!.datatype, 'FP32');
   assert.deepEqual(body.outputs[0]!.shape, [2, 3]);
@@ -57,7 +60,10 @@ test('a .npz archive and a v2 request body as inputs; printed tensors and --top 
   assert.equal(a.code, 0, a.err);
   assert.match(a.out, /^probabilities: float32\[2, 3\]\ntensor\(\[\[/);
   const req = join(dir, 'req.json');
-  writeFileSync(req, JSON.stringify({ inputs: [{ name: 'input', shape: [2, 4], datatype: 'FP32', data: x.flat() }] }));
+  writeFileSync(
+    req,
+    JSON.stringify({ inputs: [{ name: 'input', shape: [2, 4], datatype: 'FP32', data: x.flat() }] }),
+  );
   const b = await cli('predict', MLP, '-i', req, '--top', '2');
   assert.equal(b.code, 0, b.err);
   // models/mlp/config.json names no label file: classes print as indices, largest first.

@@ -6,8 +6,8 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { writeNpz } from '../../src/io/npy.js';
 import { Generator, Tensor, tensor } from '../../src/index.js';
+import { writeNpz } from '../../src/io/npy.js';
 import { cli, ortRun } from './helpers.js';
 
 const MLP = 'models/mlp/1/model.onnx';
@@ -37,20 +37,43 @@ test('trains from a .npz, prints progress and a summary, writes a model that now
   const x = features();
   const y = (await predictions(MLP, x)).map((c) => (c + 1) % 3);
   const file = join(dir, 'blobs.npz');
-  writeNpz(file, { input: Tensor.fromData(x, [y.length, 4], 'float32'), target: tensor(y, { dtype: 'int64' }) });
+  writeNpz(file, {
+    input: Tensor.fromData(x, [y.length, 4], 'float32'),
+    target: tensor(y, { dtype: 'int64' }),
+  });
   const out = join(dir, 'tuned.onnx');
   const before = await accuracy(MLP, x, y);
   const r = await cli(
-    'train', MLP, '--data', file, '--epochs', '6', '--lr', '0.02', '--batch-size', '16',
-    '--metrics', 'accuracy', '--validation-split', '0.25', '-o', out,
+    'train',
+    MLP,
+    '--data',
+    file,
+    '--epochs',
+    '6',
+    '--lr',
+    '0.02',
+    '--batch-size',
+    '16',
+    '--metrics',
+    'accuracy',
+    '--validation-split',
+    '0.25',
+    '-o',
+    out,
   );
   assert.equal(r.code, 0, r.err);
   // The cross-entropy loss reads the logits before the model's Softmax.
   assert.match(r.err, /ends in Softmax; the cross-entropy loss reads its input/);
   const num = String.raw`[\d.e+-]+`;
   assert.match(r.err, new RegExp(String.raw`epoch 1/6 \[[=> ]+\] \d+/12 loss ${num} \d+ samples/s ETA \d+s`));
-  assert.match(r.err, new RegExp(String.raw`epoch 6/6 loss ${num} accuracy ${num} val_loss ${num} val_accuracy`));
-  assert.match(r.out, new RegExp(String.raw`^completed: 6 epoch\(s\), 72 steps in [\d.]+s; loss ${num}, val_loss ${num}, accuracy ${num}$`, 'm'));
+  assert.match(r.err, new RegExp(`epoch 6/6 loss ${num} accuracy ${num} val_loss ${num} val_accuracy`));
+  assert.match(
+    r.out,
+    new RegExp(
+      String.raw`^completed: 6 epoch\(s\), 72 steps in [\d.]+s; loss ${num}, val_loss ${num}, accuracy ${num}$`,
+      'm',
+    ),
+  );
   assert.ok(existsSync(out));
   const after = await accuracy(out, x, y);
   assert.equal(before, 0);
@@ -62,7 +85,10 @@ test('data problems name the file and what it holds', async () => {
   writeNpz(file, { input: tensor([[1, 2, 3, 4]]), labels: tensor([0], { dtype: 'int64' }) });
   const r = await cli('train', MLP, '--data', file);
   assert.equal(r.code, 1);
-  assert.match(r.err, /bad\.npz has no target array 'target'; it holds input, labels \(name the target with --target\)/);
+  assert.match(
+    r.err,
+    /bad\.npz has no target array 'target'; it holds input, labels \(name the target with --target\)/,
+  );
   const noData = await cli('train', MLP);
   assert.equal(noData.code, 2);
   assert.match(noData.err, /--data <file\.npz\|file\.safetensors> is required/);

@@ -19,7 +19,7 @@ test('README has runnable examples', () => {
 blocks.forEach((code, i) => {
   test(`README example ${i + 1} runs as written`, () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-readme-'));
-    const file = join(dir, `example${i}.ts`);
+    const file = join(dir, `example${i}.mts`);
     const entry = pathToFileURL(join(root, 'src/index.ts')).href;
     writeFileSync(file, code.replaceAll("from 'tessera'", `from '${entry}'`));
     const r = spawnSync(process.execPath, ['--import', 'tsx', file], { cwd: root, encoding: 'utf8', timeout: 60_000 });

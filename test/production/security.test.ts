@@ -108,6 +108,8 @@ before(async () => {
       maxModelFileBytes: 1024,
     },
     logger: createLogger({ level: 'debug', write: (l) => logLines.push(l) }),
+    // The real training API is tested with it; here a stand-in checks the scope plumbing.
+    training: false,
     routes: () => fakeTrainingRoutes(),
   });
   await server.loadModels();

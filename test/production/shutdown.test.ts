@@ -80,6 +80,8 @@ describe('shutdown hooks and the drain timeout', () => {
       executor: new FakeExecutor(1),
       processMetrics: false,
       drainTimeoutMs: 2000,
+      // A stand-in for the training API (tested with it), to check the hook plumbing.
+      training: false,
       routes: (ctx) => {
         ctx.lifecycle.onShutdown('training', async (deadline) => {
           assert.equal(deadline.aborted, false);

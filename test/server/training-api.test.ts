@@ -38,7 +38,10 @@ describe('training API', () => {
   let url: string;
 
   before(async () => {
-    root = makeRepo({ mlp: { onnx: mlpOnnx(3) }, busy: { onnx: mlpOnnx(4), config: { version_policy: { all: {} } } } });
+    root = makeRepo({
+      mlp: { onnx: mlpOnnx(3) },
+      busy: { onnx: mlpOnnx(4), config: { version_policy: { all: {} } } },
+    });
     server = await startServer({
       modelRepository: root,
       host: '127.0.0.1',
@@ -63,24 +66,76 @@ describe('training API', () => {
       ['loss', { ...good, loss: 'hinge' }, /^loss: unknown loss 'hinge'/],
       ['loss option', { ...good, loss: { name: 'huber', delta: 'big' } }, /^loss: 'delta' must be a number/],
       ['optimizer name', { ...good, optimizer: 'adamx' }, /^optimizer: unknown optimizer 'adamx'/],
-      ['optimizer hyper-parameter', { ...good, optimizer: { name: 'adam', lrr: 0.1 } }, /^optimizer: 'lrr' is not a hyper-parameter of adam/],
+      [
+        'optimizer hyper-parameter',
+        { ...good, optimizer: { name: 'adam', lrr: 0.1 } },
+        /^optimizer: 'lrr' is not a hyper-parameter of adam/,
+      ],
       ['metrics', { ...good, metrics: ['f1'] }, /^metrics: .*unknown metric 'f1'/],
-      ['validation_split', { ...good, validation_split: 1.5 }, /^validation_split must be a number in \(0, 1\)/],
-      ['validation_split too small', { ...good, validation_split: 0.001 }, /^validation_split 0.001 of 64 samples leaves an empty/],
+      [
+        'validation_split',
+        { ...good, validation_split: 1.5 },
+        /^validation_split must be a number in \(0, 1\)/,
+      ],
+      [
+        'validation_split too small',
+        { ...good, validation_split: 0.001 },
+        /^validation_split 0.001 of 64 samples leaves an empty/,
+      ],
       ['trainable', { ...good, trainable: 5 }, /^trainable must be 'all', a list/],
       ['frozen pattern', { ...good, frozen: { pattern: '(' } }, /^frozen: .*regular expression/i],
-      ['early_stopping', { ...good, early_stopping: { monitor: 'val_loss' } }, /^early_stopping.monitor 'val_loss' needs validation data/],
+      [
+        'early_stopping',
+        { ...good, early_stopping: { monitor: 'val_loss' } },
+        /^early_stopping.monitor 'val_loss' needs validation data/,
+      ],
       ['version taken', { ...good, version: 1 }, /^version: version 1 of model 'mlp' already exists/],
-      ['input name', { ...good, inputs: [v2('z', 'FP32', data.shape, data.x)] }, /^inputs 'z' is not an input of model 'mlp' \(its inputs: x\)/],
-      ['input datatype', { ...good, inputs: [v2('x', 'INT32', data.shape, data.y.concat(data.y))] }, /^inputs 'x': datatype INT32, the model takes FP32/],
-      ['input shape', { ...good, inputs: [v2('x', 'FP32', [32, 4], data.x)] }, /^inputs 'x': shape \[32,4\] does not fit the model's input shape \[-1,2\]/],
-      ['input data', { ...good, inputs: [v2('x', 'FP32', [64, 2], data.x.subarray(1))] }, /^inputs 'x': shape \[64,2\] needs 128 elements, got 127/],
-      ['target samples', { ...good, targets: [v2('y', 'INT64', [63], data.y.slice(1))] }, /^inputs 'x' has 64 samples \(dim 0\), the target 'y' has 63/],
+      [
+        'input name',
+        { ...good, inputs: [v2('z', 'FP32', data.shape, data.x)] },
+        /^inputs 'z' is not an input of model 'mlp' \(its inputs: x\)/,
+      ],
+      [
+        'input datatype',
+        { ...good, inputs: [v2('x', 'INT32', data.shape, data.y.concat(data.y))] },
+        /^inputs 'x': datatype INT32, the model takes FP32/,
+      ],
+      [
+        'input shape',
+        { ...good, inputs: [v2('x', 'FP32', [32, 4], data.x)] },
+        /^inputs 'x': shape \[32,4\] does not fit the model's input shape \[-1,2\]/,
+      ],
+      [
+        'input data',
+        { ...good, inputs: [v2('x', 'FP32', [64, 2], data.x.subarray(1))] },
+        /^inputs 'x': shape \[64,2\] needs 128 elements, got 127/,
+      ],
+      [
+        'target samples',
+        { ...good, targets: [v2('y', 'INT64', [63], data.y.slice(1))] },
+        /^inputs 'x' has 64 samples \(dim 0\), the target 'y' has 63/,
+      ],
       ['target missing', { inputs: good.inputs }, /^targets: /],
-      ['two targets', { ...good, targets: [good.targets[0], { ...good.targets[0], name: 'y2' }] }, /the number of targets \(2\) exceeds the limit of 1/],
-      ['dataset and inputs', { ...good, dataset: 'train.safetensors' }, /^dataset: give either a dataset file or inputs and targets/],
-      ['dataset file', { dataset: 'nope.safetensors' }, /^dataset 'nope.safetensors' is not a file in the directory of model 'mlp'/],
-      ['dataset path', { dataset: '../busy/1/model.onnx' }, /^dataset: '..\/busy\/1\/model.onnx' must be a relative path inside the model directory/],
+      [
+        'two targets',
+        { ...good, targets: [good.targets[0], { ...good.targets[0], name: 'y2' }] },
+        /the number of targets \(2\) exceeds the limit of 1/,
+      ],
+      [
+        'dataset and inputs',
+        { ...good, dataset: 'train.safetensors' },
+        /^dataset: give either a dataset file or inputs and targets/,
+      ],
+      [
+        'dataset file',
+        { dataset: 'nope.safetensors' },
+        /^dataset 'nope.safetensors' is not a file in the directory of model 'mlp'/,
+      ],
+      [
+        'dataset path',
+        { dataset: '../busy/1/model.onnx' },
+        /^dataset: '..\/busy\/1\/model.onnx' must be a relative path inside the model directory/,
+      ],
     ];
     for (const [what, body, pattern] of cases) {
       const r = await postJson(`${url}/v2/models/mlp/train`, body);
@@ -108,7 +163,14 @@ describe('training API', () => {
     // Class labels past the 4 logits.
     const wrongLabels = await postJson(`${url}/v2/models/mlp/train`, {
       ...good,
-      targets: [v2('y', 'INT64', [64], data.y.map((c) => c + 7))],
+      targets: [
+        v2(
+          'y',
+          'INT64',
+          [64],
+          data.y.map((c) => c + 7),
+        ),
+      ],
     });
     assert.equal(wrongLabels.status, 202);
     // NaN inputs, which only the binary form can carry.
@@ -116,7 +178,9 @@ describe('training API', () => {
     x[10] = Number.NaN;
     const header = Buffer.from(
       JSON.stringify({
-        inputs: [{ name: 'x', datatype: 'FP32', shape: data.shape, parameters: { binary_data_size: x.byteLength } }],
+        inputs: [
+          { name: 'x', datatype: 'FP32', shape: data.shape, parameters: { binary_data_size: x.byteLength } },
+        ],
         targets: [good.targets[0]],
         loss: 'crossEntropy',
       }),
@@ -136,7 +200,10 @@ describe('training API', () => {
     assert.match(a.error, /^crossEntropy: target \d+ is out of bounds: expected 0 <= target < 4/);
     const b = await waitForJob(url, nanJob);
     assert.equal(b.state, 'failed');
-    assert.match(b.error, /the loss became NaN at epoch 1, batch \d+ \(check the data and the learning rate\)/);
+    assert.match(
+      b.error,
+      /the loss became NaN at epoch 1, batch \d+ \(check the data and the learning rate\)/,
+    );
     const c = await waitForJob(url, missing.json.id);
     assert.equal(c.state, 'failed');
     assert.match(c.error, /trainable 'fc9.weight' is not an initializer of the model/);
@@ -175,12 +242,23 @@ describe('training API', () => {
     assert.equal(job.step, 12);
     assert.equal(job.request.samples, 256);
     assert.equal(job.result.version, 2);
-    assert.ok(existsSync(join(root, 'mlp', 'data', 'train.safetensors')), 'a data set of the repository is kept');
+    assert.ok(
+      existsSync(join(root, 'mlp', 'data', 'train.safetensors')),
+      'a data set of the repository is kept',
+    );
 
     const v1 = importOnnxBytes(readFileSync(join(root, 'mlp', '1', 'model.onnx'))).graph.initializers;
     const v2m = importOnnxBytes(readFileSync(join(root, 'mlp', '2', 'model.onnx'))).graph.initializers;
-    assert.deepEqual(v2m.get('0.weight')!.toArray(), v1.get('0.weight')!.toArray(), 'the first layer is frozen');
-    assert.notDeepEqual(v2m.get('2.weight')!.toArray(), v1.get('2.weight')!.toArray(), 'the last layer trained');
+    assert.deepEqual(
+      v2m.get('0.weight')!.toArray(),
+      v1.get('0.weight')!.toArray(),
+      'the first layer is frozen',
+    );
+    assert.notDeepEqual(
+      v2m.get('2.weight')!.toArray(),
+      v1.get('2.weight')!.toArray(),
+      'the last layer trained',
+    );
 
     // No config.json: Triton's default policy serves the newest version only; version 1 stays on disk.
     assert.equal(job.result.served, true);
@@ -225,10 +303,17 @@ describe('training API', () => {
     assert.match(((await again.json()) as any).error, /already ended \(cancelled\)/);
     const bDone = await fetch(`${url}/v2/training/jobs/${b}`, { method: 'DELETE' }).then((r) => r.json());
     assert.equal((bDone as any).state, 'cancelled');
-    assert.deepEqual(readdirSync(join(root, 'busy')).sort(), ['1', 'config.json'], 'cancelled jobs write no version');
+    assert.deepEqual(
+      readdirSync(join(root, 'busy')).sort(),
+      ['1', 'config.json'],
+      'cancelled jobs write no version',
+    );
     metrics = await fetch(`${url}/metrics`).then((r) => r.text());
     assert.equal(metricValue(metrics, 'tessera_training_jobs', { state: 'cancelled' }), 3);
     assert.equal(metricValue(metrics, 'tessera_training_jobs', { state: 'running' }), 0);
-    assert.equal(metricValue(metrics, 'tessera_training_samples_per_second', { model: 'busy', job: a }), undefined);
+    assert.equal(
+      metricValue(metrics, 'tessera_training_samples_per_second', { model: 'busy', job: a }),
+      undefined,
+    );
   });
 });

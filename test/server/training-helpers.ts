@@ -58,7 +58,11 @@ export function cnnOnnx(seed: number): Uint8Array {
     new nn.Flatten(),
     new nn.Linear(4 * 4 * 4, 2),
   );
-  return exportModule(m, randn([1, 1, 8, 8]), { inputNames: ['image'], outputNames: ['logits'], dynamicBatch: true });
+  return exportModule(m, randn([1, 1, 8, 8]), {
+    inputNames: ['image'],
+    outputNames: ['logits'],
+    dynamicBatch: true,
+  });
 }
 
 /** A temporary model repository with version 1 of each model (and its config.json when given). */
@@ -110,7 +114,11 @@ export async function infer(
 }
 
 /** onnxruntime-node's outputs for a model file (the oracle). */
-export async function ortRun(file: string, input: string, task: Pick<Task, 'x' | 'shape'>): Promise<Float32Array> {
+export async function ortRun(
+  file: string,
+  input: string,
+  task: Pick<Task, 'x' | 'shape'>,
+): Promise<Float32Array> {
   const s = await ort.InferenceSession.create(file, { logSeverityLevel: 3 });
   try {
     const r = await s.run({ [input]: new ort.Tensor('float32', task.x, task.shape) });
@@ -164,7 +172,8 @@ export async function waitForJob(
   for (;;) {
     const job = await getJson(`${base}/v2/training/jobs/${id}`);
     if (until(job)) return job;
-    if (Date.now() > deadline) throw new Error(`job ${id} still ${job.state} at step ${job.step} after ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`job ${id} still ${job.state} at step ${job.step} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
@@ -176,7 +185,9 @@ export interface SseEvent {
 }
 
 /** Reads a server-sent event stream to its end. */
-export async function readEvents(url: string): Promise<{ status: number; contentType: string; events: SseEvent[] }> {
+export async function readEvents(
+  url: string,
+): Promise<{ status: number; contentType: string; events: SseEvent[] }> {
   const r = await fetch(url);
   const text = await r.text();
   const events: SseEvent[] = [];

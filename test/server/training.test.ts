@@ -38,7 +38,10 @@ describe('fine-tuning imported ONNX models over HTTP', () => {
     root = makeRepo({
       // Every version serves: the fine-tuned one beside the original.
       mlp: { onnx: mlpOnnx(10), config: { version_policy: { all: {} } } },
-      cnn: { onnx: cnnOnnx(11), config: { max_batch_size: 128, version_policy: { latest: { num_versions: 2 } } } },
+      cnn: {
+        onnx: cnnOnnx(11),
+        config: { max_batch_size: 128, version_policy: { latest: { num_versions: 2 } } },
+      },
     });
     server = await startServer({ modelRepository: root, host: '127.0.0.1', port: 0, threads: 1 });
     url = server.url;
@@ -112,14 +115,22 @@ describe('fine-tuning imported ONNX models over HTTP', () => {
     assert.ok(lossAfter < 0.1 * lossBefore, `training loss ${lossBefore} -> ${lossAfter}`);
     const v2Out = await infer(url, 'mlp', 2, 'x', heldOut);
     assert.ok(accuracy(v2Out, heldOut.y) > 0.95, `held-out accuracy ${accuracy(v2Out, heldOut.y)}`);
-    assertAllClose(v2Out, await ortRun(join(root, 'mlp', '2', 'model.onnx'), 'x', heldOut), 1e-4, 'v2 vs onnxruntime');
+    assertAllClose(
+      v2Out,
+      await ortRun(join(root, 'mlp', '2', 'model.onnx'), 'x', heldOut),
+      1e-4,
+      'v2 vs onnxruntime',
+    );
     assert.deepEqual(await infer(url, 'mlp', 1, 'x', heldOut), v1Before, 'version 1 serves what it did');
 
     // Written beside the old version, with its provenance; config.json untouched; no temporaries left.
     assert.deepEqual(readFileSync(join(root, 'mlp', 'config.json')), config);
     assert.equal(JSON.parse(readFileSync(join(root, 'mlp', '2', 'training.json'), 'utf8')).job, job.id);
     assert.deepEqual(readdirSync(join(root, 'mlp')).sort(), ['1', '2', 'config.json']);
-    assert.ok(!existsSync(join(root, '.training', job.id, 'data.safetensors')), 'the uploaded data is removed');
+    assert.ok(
+      !existsSync(join(root, '.training', job.id, 'data.safetensors')),
+      'the uploaded data is removed',
+    );
     assert.ok(!existsSync(join(root, '.training', job.id, 'checkpoints')), 'the checkpoints are removed');
 
     const index = await fetch(`${url}/v2/repository/index`, { method: 'POST' }).then((r) => r.json());
@@ -145,9 +156,21 @@ describe('fine-tuning imported ONNX models over HTTP', () => {
     const header = Buffer.from(
       JSON.stringify({
         inputs: [
-          { name: 'image', datatype: 'FP32', shape: train.shape, parameters: { binary_data_size: train.x.byteLength } },
+          {
+            name: 'image',
+            datatype: 'FP32',
+            shape: train.shape,
+            parameters: { binary_data_size: train.x.byteLength },
+          },
         ],
-        targets: [{ name: 'label', datatype: 'INT64', shape: [96], parameters: { binary_data_size: labels.byteLength } }],
+        targets: [
+          {
+            name: 'label',
+            datatype: 'INT64',
+            shape: [96],
+            parameters: { binary_data_size: labels.byteLength },
+          },
+        ],
         loss: 'crossEntropy',
         optimizer: { name: 'adam', lr: 0.02 },
         epochs: 8,
@@ -179,7 +202,12 @@ describe('fine-tuning imported ONNX models over HTTP', () => {
     assert.ok(lossAfter < 0.1 * lossBefore, `training loss ${lossBefore} -> ${lossAfter}`);
     const out = await infer(url, 'cnn', 2, 'image', heldOut);
     assert.ok(accuracy(out, heldOut.y) > 0.95, `held-out accuracy ${accuracy(out, heldOut.y)}`);
-    assertAllClose(out, await ortRun(join(root, 'cnn', '2', 'model.onnx'), 'image', heldOut), 1e-4, 'v2 vs onnxruntime');
+    assertAllClose(
+      out,
+      await ortRun(join(root, 'cnn', '2', 'model.onnx'), 'image', heldOut),
+      1e-4,
+      'v2 vs onnxruntime',
+    );
     // BatchNorm's running statistics were trained too: eval-mode outputs differ from version 1's.
     const v1 = await infer(url, 'cnn', 1, 'image', heldOut);
     assert.ok(accuracy(v1, heldOut.y) < 0.9, 'version 1 was not already good at the task');

@@ -24,6 +24,7 @@ function storageBytes(t: Tensor): number {
 }
 
 export function downloadSync(t: Tensor): Tensor {
+  if (!(t instanceof Tensor)) return t;
   const buf = t.storage.handle as GpuBuffer;
   if (buf.shadow) return asCpu(t, buf.shadow, false);
   const n = t.storage.length;
@@ -32,6 +33,7 @@ export function downloadSync(t: Tensor): Tensor {
 }
 
 export async function download(t: Tensor): Promise<Tensor> {
+  if (!(t instanceof Tensor)) return t;
   const buf = t.storage.handle as GpuBuffer;
   if (buf.shadow) return asCpu(t, buf.shadow, false);
   const n = t.storage.length;

@@ -191,12 +191,23 @@ export class GpuClient {
     return this.shaders.size;
   }
 
-  run(code: string, bufs: GpuBuffer[], params: Uint32Array | null, wg: [number, number, number]): void {
+  run(
+    code: string,
+    bufs: GpuBuffer[],
+    params: Uint32Array | null,
+    wg: [number, number, number],
+    ranges?: ([number, number] | null)[],
+  ): void {
     this.check();
     if (wg[0] === 0 || wg[1] === 0 || wg[2] === 0) return;
     const shader = this.shader(code);
     this.counters.launches++;
-    this.enqueue({ t: 'run', shader, bufs: bufs.map((b) => b.id), sizes: bufs.map((b) => b.bytes), params, wg });
+    this.enqueue({ t: 'run', shader, bufs: bufs.map((b) => b.id), sizes: bufs.map((b) => b.bytes), params, wg, ranges });
+  }
+
+  /** The largest part of a buffer one binding may cover. */
+  get maxBinding(): number {
+    return this.info.limits.maxStorageBufferBindingSize ?? 134217728;
   }
 
   private readCmd(buf: GpuBuffer, offset: number, bytes: number, notify?: number) {
@@ -263,9 +274,16 @@ export class GpuClient {
     await this.read(b, 4);
   }
 
+  /** Shuts the GPU thread down cleanly (it finishes queued work and releases Dawn), terminating it only if it hangs. */
   async dispose(): Promise<void> {
+    if (this.dead) return;
+    this.worker.ref();
+    const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
+    this.enqueue({ t: 'shutdown' });
     this.flush();
     this.kill('the WebGPU backend was shut down');
-    await this.worker.terminate();
+    const timer = setTimeout(() => void this.worker.terminate(), 10_000);
+    await exited;
+    clearTimeout(timer);
   }
 }

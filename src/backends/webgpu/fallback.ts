@@ -9,6 +9,7 @@ import { moveToDevice } from '../../runtime/device.js';
 import type { Tensor } from '../../runtime/tensor.js';
 import { type Attrs, fallbackCounts, findOp, type Kernel, type KernelContext, type OpInputs, registerKernel } from '../../ops/registry.js';
 import { TesseraError } from '../../runtime/errors.js';
+import { BindingLimitError } from './runtime.js';
 
 const warned = new Set<string>();
 
@@ -36,7 +37,13 @@ export function gpuKernel(
   opts: { since?: number; minSince?: number; domain?: string } = {},
 ): void {
   const kernel: Kernel = (inputs, attrs, ctx) => {
-    const r = body(inputs, attrs, ctx);
+    let r: Tensor[] | string;
+    try {
+      r = body(inputs, attrs, ctx);
+    } catch (e) {
+      if (!(e instanceof BindingLimitError)) throw e;
+      r = `with a buffer over the adapter's binding limit (${e.limit} bytes)`;
+    }
     return typeof r === 'string' ? runOnCpu(name, opts.domain, inputs, attrs, ctx, r) : r;
   };
   if (registerKernel(name, 'webgpu', kernel, opts) === 0) {

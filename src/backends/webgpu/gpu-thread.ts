@@ -17,6 +17,7 @@ const post = (m: ThreadMsg) => port.postMessage(m);
 
 let device: GPUDevice;
 let fatal: string | null = null;
+let shuttingDown = false;
 let lastError: string | null = null;
 
 const STORAGE_USAGE = 0x80 | 0x04 | 0x08; // STORAGE | COPY_SRC | COPY_DST
@@ -174,10 +175,12 @@ function runBatch(cmds: Cmd[]): void {
         break;
       case 'run': {
         const p = pipeline(c.shader);
-        const entries: GPUBindGroupEntry[] = c.bufs.map((id, i) => ({
-          binding: i,
-          resource: { buffer: acquire(id, c.sizes[i]!) },
-        }));
+        const entries: GPUBindGroupEntry[] = c.bufs.map((id, i) => {
+          const buffer = acquire(id, c.sizes[i]!);
+          const r = c.ranges?.[i];
+          // The requested size, not the pool bucket's: arrayLength() and binding limits see the tensor's bytes.
+          return { binding: i, resource: r ? { buffer, offset: r[0], size: r[1] } : { buffer, offset: 0, size: c.sizes[i]! } };
+        });
         if (c.params) entries.push({ binding: c.bufs.length, resource: { buffer: uniform(c.params) } });
         const bg = device.createBindGroup({ layout: p.getBindGroupLayout(0), entries });
         pass ??= encoder().beginComputePass();
@@ -222,6 +225,9 @@ function runBatch(cmds: Cmd[]): void {
         reads.push({ rb, c });
         break;
       }
+      case 'shutdown':
+        shuttingDown = true;
+        break;
       case 'stats': {
         const json = new TextEncoder().encode(JSON.stringify(stats));
         signal(c.sab, true, json.subarray(0, c.sab.byteLength - READ_HEADER));
@@ -255,6 +261,26 @@ function runBatch(cmds: Cmd[]): void {
   }
 }
 
+/** Ends the thread cleanly: queued work finishes, buffers and the device are destroyed, Dawn's instance released. */
+async function shutdown(): Promise<void> {
+  try {
+    await device.queue.onSubmittedWorkDone();
+  } catch {}
+  for (const b of live.values()) b.destroy();
+  for (const l of idle.values()) for (const b of l) b.destroy();
+  for (const b of uniforms.values()) b.destroy();
+  live.clear();
+  idle.clear();
+  uniforms.clear();
+  device.destroy();
+  // Let Dawn deliver the device-lost and any pending callbacks before the instance goes.
+  await new Promise((r) => setTimeout(r, 20));
+  delete (globalThis as any).__tesseraGpu;
+  device = undefined as unknown as GPUDevice;
+  post({ t: 'shutdown-done' });
+  port.close();
+}
+
 port.on('message', (cmds: Cmd[]) => {
   if (fatal) {
     for (const c of cmds) if (c.t === 'read' || c.t === 'stats') signalError(c.sab, fatal, c.t === 'read' ? c.notify : undefined);
@@ -262,6 +288,7 @@ port.on('message', (cmds: Cmd[]) => {
   }
   try {
     runBatch(cmds);
+    if (shuttingDown) void shutdown();
   } catch (e) {
     fatal = `GPU thread failed: ${(e as Error).stack ?? e}`;
     for (const c of cmds) if (c.t === 'read' || c.t === 'stats') signalError(c.sab, fatal, c.t === 'read' ? c.notify : undefined);

@@ -31,6 +31,11 @@ export function initWebGPU(opts: WebGPUOptions = {}): Promise<AdapterInfo> {
   starting = (async () => {
     const client = await GpuClient.start(opts);
     setClient(client);
+    // End the GPU thread cleanly when the program runs out of work: tearing a thread down inside
+    // Dawn's callbacks at exit can abort the process.
+    process.once('beforeExit', () => {
+      if (activeClient() === client) void disposeWebGPU();
+    });
     if (!kernelsRegistered) {
       registerWebGPUKernels();
       kernelsRegistered = true;

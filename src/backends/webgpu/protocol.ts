@@ -35,7 +35,16 @@ export type Cmd =
   /** Defines shader `id` (compiled on first use, cached for the thread's life). */
   | { t: 'shader'; id: number; code: string }
   /** One compute dispatch: storage buffers at bindings 0..n-1 (allocated on first sight with `sizes`), the params uniform last. */
-  | { t: 'run'; shader: number; bufs: number[]; sizes: number[]; params: Uint32Array | null; wg: [number, number, number] }
+  | {
+      t: 'run';
+      shader: number;
+      bufs: number[];
+      sizes: number[];
+      params: Uint32Array | null;
+      wg: [number, number, number];
+      /** Per binding, [byte offset, byte size] of the part bound (large buffers are bound in parts), or null for all of it. */
+      ranges?: ([number, number] | null)[];
+    }
   /** Writes `data` at the start of buffer `id`, in command order. */
   | { t: 'upload'; id: number; bytes: number; data: ArrayBuffer }
   | { t: 'copy'; src: number; srcOffset: number; dst: number; dstBytes: number; dstOffset: number; bytes: number }
@@ -44,7 +53,9 @@ export type Cmd =
   /** Copies `bytes` from `offset` of buffer `id` into `sab` (see READ_HEADER) and signals; `notify` also posts a message. */
   | { t: 'read'; id: number; offset: number; bytes: number; sab: SharedArrayBuffer; notify?: number }
   /** Writes JSON stats into `sab` like a read. */
-  | { t: 'stats'; sab: SharedArrayBuffer };
+  | { t: 'stats'; sab: SharedArrayBuffer }
+  /** Waits for the queue, destroys the device and lets the thread end by itself (terminating a thread inside Dawn's callbacks aborts the process). */
+  | { t: 'shutdown' };
 
 /** Shared read buffers start with 4 int32s: state (0 pending, 1 done, 2 error), byte length of the payload, 2 spare. */
 export const READ_HEADER = 16;
@@ -56,6 +67,7 @@ export type ThreadMsg =
   | { t: 'ready'; info: AdapterInfo }
   | { t: 'init-error'; message: string }
   | { t: 'read-done'; notify: number }
+  | { t: 'shutdown-done' }
   | { t: 'log'; message: string };
 
 export interface PoolStats {

@@ -46,6 +46,8 @@ export function empty(shape: Shape, dtype: DType): Tensor {
 
 /** Copies a CPU tensor to the GPU. */
 export function upload(t: Tensor): Tensor {
+  // Sequences and optionals keep CPU items (the registry moves them like tensors): pass them through.
+  if (!(t instanceof Tensor)) return t;
   if (t.device === 'webgpu') return t;
   reprOf(t.dtype); // throws for dtypes the GPU cannot hold
   const data = t.dataSync();
@@ -142,7 +144,35 @@ export function flatIndex(size: number): string {
 }
 export const COMPUTE_ARGS = '@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>';
 
-/** Runs a shader: `bufs` at bindings 0..n-1, then `params` (when given). */
-export function launch(code: string, bufs: GpuBuffer[], params: Params | null, wg: [number, number, number]): void {
-  gpu().run(withHelpers(code), bufs, params ? params.build() : null, wg);
+/** A kernel needed to bind more of one buffer than the adapter allows; its op falls back to the CPU. */
+export class BindingLimitError extends TesseraError {
+  constructor(
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super('UNSUPPORTED', `webgpu: a ${bytes}-byte buffer exceeds this adapter's ${limit}-byte binding limit`);
+  }
+}
+
+const completed = new Map<string, string>();
+
+/** Runs a shader: `bufs` at bindings 0..n-1, then `params` (when given). Helpers the code calls are added. */
+export function launch(
+  code: string,
+  bufs: GpuBuffer[],
+  params: Params | null,
+  wg: [number, number, number],
+  ranges?: ([number, number] | null)[],
+): void {
+  let full = completed.get(code);
+  if (full === undefined) {
+    full = withHelpers(code);
+    completed.set(code, full);
+  }
+  const c = gpu();
+  if (!ranges) {
+    const big = bufs.findIndex((b) => b.bytes > c.maxBinding);
+    if (big >= 0) throw new BindingLimitError(bufs[big]!.bytes, c.maxBinding);
+  }
+  c.run(full, bufs, params ? params.build() : null, wg, ranges);
 }

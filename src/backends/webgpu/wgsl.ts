@@ -65,6 +65,16 @@ export function store(v: string, dtype: DType): string {
   }
 }
 
+/** Stores an f32 value `v` as `dtype` (converting to integers with C's truncation where the dtype is one). */
+export function storeF32(v: string, dtype: DType): string {
+  const k = kindOf(dtype);
+  if (dtype === 'bool') return `select(0u, 1u, nonzero_(${v}))`;
+  if (k === 'i') return store(`f32_to_i32(${v})`, dtype);
+  if (k === 'u') return store(`f32_to_u32(${v})`, dtype);
+  if (k === 'x') return dtype === 'uint64' ? `f32_to_u64(${v})` : `f32_to_i64(${v})`;
+  return store(v, dtype);
+}
+
 const HELPERS: Record<string, string> = {
   // NaN and infinity as runtime values: WGSL rejects them in constant expressions.
   nan_: `var<private> nan_bits_: u32 = 0x7fc00000u;\nfn nan_() -> f32 { return bitcast<f32>(nan_bits_); }`,
@@ -153,10 +163,22 @@ const HELPERS: Record<string, string> = {
   let e = exp(x);
   return e / (1.0 + e);
 }`,
-  tanh_: `fn tanh_(x: f32) -> f32 { return tanh(clamp(x, -15.0, 15.0)); }`,
+  // Small arguments by series: drivers' tanh/exp-1/log(1+u) lose the relative precision there.
+  tanh_: `fn tanh_(x: f32) -> f32 {
+  if (abs(x) < 0.0625) { let x2 = x * x; return x * (1.0 + x2 * (-0.33333333 + x2 * (0.13333333 - x2 * 0.053968254))); }
+  return tanh(clamp(x, -15.0, 15.0));
+}`,
+  expm1_: `fn expm1_(x: f32) -> f32 {
+  if (abs(x) < 0.01) { return x * (1.0 + x * (0.5 + x * (0.16666667 + x * 0.041666668))); }
+  return exp(x) - 1.0;
+}`,
+  log1p_: `fn log1p_(u: f32) -> f32 {
+  if (abs(u) < 0.01) { return u * (1.0 + u * (-0.5 + u * (0.33333333 - u * 0.25))); }
+  return log(1.0 + u);
+}`,
   softplus_: `fn softplus_(x: f32) -> f32 {
-  if (x > 0.0) { return x + log(1.0 + exp(-x)); }
-  return log(1.0 + exp(x));
+  if (x > 0.0) { return x + log1p_(exp(-x)); }
+  return log1p_(exp(x));
 }`,
   clip01_: `fn clip01_(v: f32) -> f32 { return select(select(v, 0.0, v < 0.0), 1.0, v > 1.0); }`,
   sign_: `fn sign_(x: f32) -> f32 { return select(select(select(0.0, -1.0, x < 0.0), 1.0, x > 0.0), x, isnan_(x)); }`,
@@ -225,6 +247,7 @@ const DEPS: Record<string, string[]> = {
   f32_to_i64: ['i32_to_x', 'isnan_'],
   f32_to_u64: ['i32_to_x'],
   sign_: ['isnan_'],
+  softplus_: ['log1p_'],
   powc_: ['isnan_', 'isinf_', 'nan_', 'inf_'],
   fmod_: ['isnan_', 'isinf_', 'nan_'],
   bf16r: ['nan_'],

@@ -113,10 +113,15 @@ async function ortRunner(
 ): Promise<() => Promise<unknown>> {
   let ort: typeof import('onnxruntime-node');
   try {
-    const mod = (await import('onnxruntime-node')) as typeof import('onnxruntime-node') & { default?: typeof import('onnxruntime-node') };
+    const mod = (await import('onnxruntime-node')) as typeof import('onnxruntime-node') & {
+      default?: typeof import('onnxruntime-node');
+    };
     ort = mod.default ?? mod;
   } catch {
-    throw new TesseraError('UNAVAILABLE', '--compare-ort needs onnxruntime-node: npm install --save-dev onnxruntime-node');
+    throw new TesseraError(
+      'UNAVAILABLE',
+      '--compare-ort needs onnxruntime-node: npm install --save-dev onnxruntime-node',
+    );
   }
   const session = await ort.InferenceSession.create(modelBytes, { logSeverityLevel: 3 });
   const ortFeeds: Record<string, InstanceType<typeof ort.Tensor>> = {};
@@ -149,14 +154,14 @@ export async function benchCommand(args: string[], io: CliIO = stdio): Promise<n
       : randomInputs(inputs, batch, parseShapes(list(p, 'shape')), 0);
     const effBatch = Object.values(feeds)[0]?.shape[0] ?? 1;
     const o = { warmup, iterations, durationS };
-    const tessera = latencyStats(
-      await measure(async () => toCpu(await session.run(feeds)), o),
-      effBatch,
-    );
+    const tessera = latencyStats(await measure(async () => toCpu(await session.run(feeds)), o), effBatch);
     const plan = session.planFor(Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, t.shape])));
     let ort: LatencyStats | undefined;
     if (bool(p, 'compare-ort')) {
-      const bytes = loaded.format === 'onnx' ? new Uint8Array((await import('node:fs')).readFileSync(loaded.path)) : exportOnnx(loaded.model);
+      const bytes =
+        loaded.format === 'onnx'
+          ? new Uint8Array((await import('node:fs')).readFileSync(loaded.path))
+          : exportOnnx(loaded.model);
       ort = latencyStats(await measure(await ortRunner(bytes, feeds), o), effBatch);
     }
     if (bool(p, 'json')) {
@@ -164,7 +169,9 @@ export async function benchCommand(args: string[], io: CliIO = stdio): Promise<n
         JSON.stringify({
           model: loaded.path,
           device,
-          inputs: Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, { dtype: t.dtype, shape: t.shape }])),
+          inputs: Object.fromEntries(
+            Object.entries(feeds).map(([k, t]) => [k, { dtype: t.dtype, shape: t.shape }]),
+          ),
           weightBytes: session.weightBytes,
           plannedPeakBytes: plan.peakBytes,
           tessera,

@@ -47,7 +47,8 @@ export async function convertCommand(args: string[], io: CliIO = stdio): Promise
     const format = formatOfPath(dst!);
     if (!format) throw new UsageError(`<output> '${dst}' must end in .onnx or .tsr (that picks the format)`);
     const dynamicBatch = bool(p, 'dynamic-batch');
-    if (dynamicBatch && format !== 'onnx') throw new UsageError('--dynamic-batch applies to ONNX output only');
+    if (dynamicBatch && format !== 'onnx')
+      throw new UsageError('--dynamic-batch applies to ONNX output only');
     const batch = intFlag(p, 'batch', 1, 1);
     const shapes = parseShapes(list(p, 'shape'));
     const s = style(colorEnabled(io === stdio ? process.stdout : undefined));
@@ -72,7 +73,8 @@ export async function convertCommand(args: string[], io: CliIO = stdio): Promise
     let worst = 0;
     for (const [name, ta] of Object.entries(ra)) {
       const tb = rb[name];
-      if (!tb) throw new TesseraError('INTERNAL', `convert --check: output '${name}' is missing after conversion`);
+      if (!tb)
+        throw new TesseraError('INTERNAL', `convert --check: output '${name}' is missing after conversion`);
       if (ta.shape.join() !== tb.shape.join()) {
         io.err(s.red(`output '${name}': shape [${ta.shape}] before, [${tb.shape}] after`));
         return EXIT_FAILURE;
@@ -91,7 +93,11 @@ export async function convertCommand(args: string[], io: CliIO = stdio): Promise
       io.err(s.red(`check failed: outputs differ by up to ${worst} on the same inputs`));
       return EXIT_FAILURE;
     }
-    io.out(s.green(`check passed: ${Object.keys(ra).length} output(s) identical on random inputs (batch ${batch})`));
+    io.out(
+      s.green(
+        `check passed: ${Object.keys(ra).length} output(s) identical on random inputs (batch ${batch})`,
+      ),
+    );
     return EXIT_OK;
   });
 }

@@ -2,9 +2,10 @@
  * `tessera predict MODEL --input name=file ...`: runs a model once on tensors from .npy, .npz or
  * JSON files (or inline JSON) and prints the outputs, or writes them as .npy/.npz.
  */
-import { toV2Datatype } from '../../server/datatypes.js';
+
 import { formatTensor } from '../../runtime/format.js';
 import type { Tensor } from '../../runtime/tensor.js';
+import { toV2Datatype } from '../../server/datatypes.js';
 import { type CliIO, type Command, stdio } from '../command.js';
 import { bool, intFlag, list, parseFlags, positionals, str } from '../util/args.js';
 import { EXIT_OK, runCommand } from '../util/errors.js';

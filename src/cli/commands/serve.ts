@@ -39,6 +39,8 @@ export interface ServeSettings {
   maxTrainingJobs: number;
   /** Where training jobs keep their records, data and checkpoints (default <repository>/.training). */
   trainingDir?: string;
+  /** false: no dashboard page at / (--no-dashboard, TESSERA_DASHBOARD=off); absent: on. */
+  dashboard?: false;
 }
 
 const LOG_LEVEL_NAMES = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -93,6 +95,7 @@ Options (environment variable in brackets; the flag wins):
                             [TESSERA_DRAIN_TIMEOUT_MS] (default 30000)
   --log-level <level>       fatal, error, warn, info, debug (every request), trace, silent
                             [TESSERA_LOG_LEVEL] (default info); JSON lines on stdout
+  --no-dashboard            no dashboard page at / [TESSERA_DASHBOARD=off] (default: the dashboard is on)
 
 Training (POST /v2/models/<m>/train):
   --max-training-jobs <n>   training jobs that run at once, each in a worker thread; more wait in a
@@ -154,6 +157,9 @@ function trustProxy(raw: string): boolean | number | string {
 
 /** Reads the flags (and, for flags not given, the environment) into settings; throws INVALID_ARGUMENT. */
 export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv = process.env): ServeSettings {
+  // The one boolean flag; every other flag takes a value.
+  const noDashboard = args.includes('--no-dashboard');
+  args = args.filter((a) => a !== '--no-dashboard');
   let values: Record<string, string | undefined>;
   try {
     values = parseArgs({
@@ -217,6 +223,8 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv = process.
     maxProtobufDepth: int('max-protobuf-depth', 100, 1),
     maxTrainingJobs: int('max-training-jobs', 1, 0, 1024),
     trainingDir: get('training-dir'),
+    // Present only when off (the server's default is on).
+    ...(noDashboard || /^(0|false|off|no)$/i.test(env.TESSERA_DASHBOARD ?? '') ? { dashboard: false } : {}),
   };
 }
 

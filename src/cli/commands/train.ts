@@ -3,8 +3,12 @@
  * set file with the Trainer (progress bar with epoch, step, loss, samples/s and ETA on stderr),
  * then writes the trained model (.onnx or .tsr by extension).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
+import { readNpz } from '../../io/npy.js';
+import { TesseraError } from '../../runtime/errors.js';
+import type { Model } from '../../runtime/graph.js';
+import type { Tensor } from '../../runtime/tensor.js';
 import { decodeDataset } from '../../train/data.js';
 import { LOSS_NAMES, type LossName } from '../../train/loss.js';
 import { METRIC_NAMES, type MetricName } from '../../train/metrics.js';
@@ -12,16 +16,11 @@ import { OPTIMIZER_NAMES } from '../../train/optimizer-spec.js';
 import type { ProgressStream } from '../../train/progress.js';
 import { Trainer } from '../../train/trainer.js';
 import { TrainingSession } from '../../train/training-session.js';
-import { readNpz } from '../../io/npy.js';
-import { TesseraError } from '../../runtime/errors.js';
-import type { Model } from '../../runtime/graph.js';
-import type { Tensor } from '../../runtime/tensor.js';
 import { type CliIO, type Command, stdio } from '../command.js';
-import { bool, intFlag, list, numFlag, parseFlags, positionals, str } from '../util/args.js';
+import { bool, intFlag, numFlag, parseFlags, positionals, str } from '../util/args.js';
 import { EXIT_OK, runCommand, UsageError } from '../util/errors.js';
 import { formatOfPath, loadModelFile } from '../util/model-file.js';
 import { colorEnabled, style } from '../util/style.js';
-import { readFileSync } from 'node:fs';
 
 export const TRAIN_USAGE = `Usage: tessera train <model> --data <file> [options]
 
@@ -111,7 +110,8 @@ export function loadTrainingData(
     const d = decodeDataset(readFileSync(file), file, targetName);
     arrays = new Map(Object.entries(d.inputs as Record<string, Tensor>));
     arrays.set(targetName, d.target);
-  } else throw new UsageError(`--data ${file}: unknown file type '${ext || '(none)'}'; use .npz or .safetensors`);
+  } else
+    throw new UsageError(`--data ${file}: unknown file type '${ext || '(none)'}'; use .npz or .safetensors`);
   const target = arrays.get(targetName);
   if (!target) {
     throw new TesseraError(
@@ -141,7 +141,11 @@ export function loadTrainingData(
 export function logitsOf(model: Model): string | undefined {
   const out = model.graph.outputs[0]?.name;
   const producer = model.graph.nodes.find((n) => n.outputs.includes(out ?? ''));
-  if (producer && (producer.opType === 'Softmax' || producer.opType === 'LogSoftmax') && producer.domain === '') {
+  if (
+    producer &&
+    (producer.opType === 'Softmax' || producer.opType === 'LogSoftmax') &&
+    producer.domain === ''
+  ) {
     return producer.inputs[0];
   }
   return undefined;
@@ -179,17 +183,21 @@ export async function trainCommand(args: string[], io: CliIO = stdio): Promise<n
       throw new UsageError(`--optimizer expects one of ${OPTIMIZER_NAMES.join(', ')}, got '${optimizer}'`);
     }
     const lossRaw = str(p, 'loss');
-    const loss = lossRaw === undefined ? undefined : LOSS_NAMES.find((n) => n.toLowerCase() === lossRaw.toLowerCase());
-    if (lossRaw !== undefined && !loss) throw new UsageError(`--loss expects one of ${LOSS_NAMES.join(', ')}, got '${lossRaw}'`);
+    const loss =
+      lossRaw === undefined ? undefined : LOSS_NAMES.find((n) => n.toLowerCase() === lossRaw.toLowerCase());
+    if (lossRaw !== undefined && !loss)
+      throw new UsageError(`--loss expects one of ${LOSS_NAMES.join(', ')}, got '${lossRaw}'`);
     const metrics = (str(p, 'metrics') ?? '')
       .split(',')
       .map((m) => m.trim())
       .filter(Boolean);
     for (const m of metrics) {
-      if (!(METRIC_NAMES as readonly string[]).includes(m)) throw new UsageError(`--metrics: unknown metric '${m}', expected ${METRIC_NAMES.join(', ')}`);
+      if (!(METRIC_NAMES as readonly string[]).includes(m))
+        throw new UsageError(`--metrics: unknown metric '${m}', expected ${METRIC_NAMES.join(', ')}`);
     }
     const validationSplit = numFlag(p, 'validation-split', undefined, 0, true);
-    if (validationSplit !== undefined && validationSplit >= 1) throw new UsageError(`--validation-split expects a fraction in (0, 1), got ${validationSplit}`);
+    if (validationSplit !== undefined && validationSplit >= 1)
+      throw new UsageError(`--validation-split expects a fraction in (0, 1), got ${validationSplit}`);
     const patience = str(p, 'early-stopping') === undefined ? undefined : intFlag(p, 'early-stopping', 3, 1);
     const maxSteps = str(p, 'max-steps') === undefined ? undefined : intFlag(p, 'max-steps', 0, 1);
     const seed = intFlag(p, 'seed', 0, 0);
@@ -199,7 +207,8 @@ export async function trainCommand(args: string[], io: CliIO = stdio): Promise<n
     const trainable = regex(str(p, 'trainable'), 'trainable');
     const frozen = regex(str(p, 'frozen'), 'frozen');
     const out = str(p, 'out');
-    if (out !== undefined && !formatOfPath(out)) throw new UsageError(`--out ${out}: the file name must end in .onnx or .tsr`);
+    if (out !== undefined && !formatOfPath(out))
+      throw new UsageError(`--out ${out}: the file name must end in .onnx or .tsr`);
     const s = style(colorEnabled(process.stderr));
 
     const loaded = loadModelFile(modelPath!);
@@ -213,7 +222,11 @@ export async function trainCommand(args: string[], io: CliIO = stdio): Promise<n
       const logits = logitsOf(loaded.model);
       if (logits && lossName === 'crossEntropy') {
         lossInput = logits;
-        io.err(s.dim(`note: the model ends in Softmax; the cross-entropy loss reads its input '${logits}' (set --loss-input to change)`));
+        io.err(
+          s.dim(
+            `note: the model ends in Softmax; the cross-entropy loss reads its input '${logits}' (set --loss-input to change)`,
+          ),
+        );
       }
     }
     const session = TrainingSession.fromModel(loaded.model, {
@@ -257,10 +270,7 @@ export async function trainCommand(args: string[], io: CliIO = stdio): Promise<n
     const last = result.history.at(-1);
     const file =
       out ??
-      join(
-        dirname(loaded.path),
-        `${basename(loaded.path, extname(loaded.path))}.trained.${loaded.format}`,
-      );
+      join(dirname(loaded.path), `${basename(loaded.path, extname(loaded.path))}.trained.${loaded.format}`);
     await session.exportModelForInferencing(file);
     const summary = last
       ? `loss ${last.loss.toFixed(4)}${last.valLoss !== undefined ? `, val_loss ${last.valLoss.toFixed(4)}` : ''}${Object.entries(
@@ -269,7 +279,8 @@ export async function trainCommand(args: string[], io: CliIO = stdio): Promise<n
           .map(([k, v]) => `, ${k} ${v.toFixed(4)}`)
           .join('')}`
       : 'no epoch completed';
-    const status = result.status === 'completed' ? s.green(result.status) : s.yellow(result.status.replace('_', ' '));
+    const status =
+      result.status === 'completed' ? s.green(result.status) : s.yellow(result.status.replace('_', ' '));
     io.out(
       `${status}: ${result.epochs} epoch(s), ${result.steps} steps in ${result.elapsedSeconds.toFixed(1)}s; ${summary}`,
     );

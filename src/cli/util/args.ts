@@ -1,5 +1,5 @@
 /** Flag parsing shared by the commands: node:util parseArgs with messages that say what to fix. */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { UsageError } from './errors.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -33,17 +33,31 @@ export function bool(p: Parsed, flag: string): boolean {
   return p.values[flag] === true;
 }
 
-export function intFlag(p: Parsed, flag: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+export function intFlag(
+  p: Parsed,
+  flag: string,
+  fallback: number,
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   const raw = str(p, flag);
   if (raw === undefined) return fallback;
   const v = Number(raw);
   if (!/^\s*-?\d+\s*$/.test(raw) || v < min || v > max) {
-    throw new UsageError(`--${flag} expects an integer${max < Number.MAX_SAFE_INTEGER ? ` in [${min}, ${max}]` : ` >= ${min}`}, got '${raw}'`);
+    throw new UsageError(
+      `--${flag} expects an integer${max < Number.MAX_SAFE_INTEGER ? ` in [${min}, ${max}]` : ` >= ${min}`}, got '${raw}'`,
+    );
   }
   return v;
 }
 
-export function numFlag(p: Parsed, flag: string, fallback: number | undefined, min = Number.NEGATIVE_INFINITY, exclusiveMin = false): number | undefined {
+export function numFlag(
+  p: Parsed,
+  flag: string,
+  fallback: number | undefined,
+  min = Number.NEGATIVE_INFINITY,
+  exclusiveMin = false,
+): number | undefined {
   const raw = str(p, flag);
   if (raw === undefined) return fallback;
   const v = Number(raw);
@@ -56,10 +70,17 @@ export function numFlag(p: Parsed, flag: string, fallback: number | undefined, m
 /** Exactly `n` positional arguments, named for the message. */
 export function positionals(p: Parsed, names: string[]): string[] {
   if (p.positionals.length < names.length) {
-    throw new UsageError(`missing ${names.slice(p.positionals.length).map((n) => `<${n}>`).join(' ')}`);
+    throw new UsageError(
+      `missing ${names
+        .slice(p.positionals.length)
+        .map((n) => `<${n}>`)
+        .join(' ')}`,
+    );
   }
   if (p.positionals.length > names.length) {
-    throw new UsageError(`unexpected argument '${p.positionals[names.length]}' (expected ${names.map((n) => `<${n}>`).join(' ')})`);
+    throw new UsageError(
+      `unexpected argument '${p.positionals[names.length]}' (expected ${names.map((n) => `<${n}>`).join(' ')})`,
+    );
   }
   return p.positionals;
 }

@@ -28,7 +28,11 @@ const HINTS: Partial<Record<TesseraError['code'], string>> = {
 };
 
 /** Runs a command body and turns its errors into a message and an exit code. */
-export async function runCommand(name: string, io: CliIO, body: () => Promise<number> | number): Promise<number> {
+export async function runCommand(
+  name: string,
+  io: CliIO,
+  body: () => Promise<number> | number,
+): Promise<number> {
   const s = style(colorEnabled(process.stderr));
   try {
     return await body();

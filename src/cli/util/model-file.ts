@@ -51,7 +51,12 @@ export function loadModelFile(path: string): LoadedModel {
   }
   if (isTsr(bytes)) return { path: file, format: 'tsr', bytes: bytes.length, model: decodeTsr(bytes, file) };
   try {
-    return { path: file, format: 'onnx', bytes: bytes.length, model: importOnnxBytes(bytes, { baseDir: dirname(file) }) };
+    return {
+      path: file,
+      format: 'onnx',
+      bytes: bytes.length,
+      model: importOnnxBytes(bytes, { baseDir: dirname(file) }),
+    };
   } catch (e) {
     if (!(e instanceof TesseraError)) throw e;
     if (!/\.onnx$/i.test(file)) {

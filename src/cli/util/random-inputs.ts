@@ -31,7 +31,8 @@ export function concreteShape(spec: InputSpec, batch: number, given?: number[]):
 
 export function randomTensor(dtype: DType, shape: number[], g: Generator): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
-  if (dtype === 'string') throw new TesseraError('UNSUPPORTED', 'random string inputs cannot be made; give the input with --input');
+  if (dtype === 'string')
+    throw new TesseraError('UNSUPPORTED', 'random string inputs cannot be made; give the input with --input');
   const vals = new Array<number>(n);
   for (let i = 0; i < n; i++) {
     vals[i] = isFloat(dtype) ? g.normal() : dtype === 'bool' ? (g.uniform() < 0.5 ? 1 : 0) : g.int(0, 10);
@@ -39,14 +40,22 @@ export function randomTensor(dtype: DType, shape: number[], g: Generator): Tenso
   return Tensor.fromData(fromNumbers(dtype, vals), shape, dtype);
 }
 
-export function randomInputs(specs: readonly InputSpec[], batch: number, shapes: Map<string, number[]>, seed = 0): Record<string, Tensor> {
+export function randomInputs(
+  specs: readonly InputSpec[],
+  batch: number,
+  shapes: Map<string, number[]>,
+  seed = 0,
+): Record<string, Tensor> {
   const g = new Generator(seed);
   for (const k of shapes.keys()) {
     if (!specs.some((s) => s.name === k)) {
-      throw new UsageError(`--shape ${k}=...: the model has no input '${k}'; its inputs are ${specs.map((s) => s.name).join(', ')}`);
+      throw new UsageError(
+        `--shape ${k}=...: the model has no input '${k}'; its inputs are ${specs.map((s) => s.name).join(', ')}`,
+      );
     }
   }
   const out: Record<string, Tensor> = {};
-  for (const s of specs) out[s.name] = randomTensor(s.dtype ?? 'float32', concreteShape(s, batch, shapes.get(s.name)), g);
+  for (const s of specs)
+    out[s.name] = randomTensor(s.dtype ?? 'float32', concreteShape(s, batch, shapes.get(s.name)), g);
   return out;
 }

@@ -1,10 +1,10 @@
 /** Opening a model for the commands: load the file, start the device, build an InferenceSession. */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { readToCpu } from '../../runtime/device.js';
 import { TesseraError } from '../../runtime/errors.js';
 import { InferenceSession } from '../../runtime/index.js';
 import type { Device, Tensor } from '../../runtime/tensor.js';
-import { readToCpu } from '../../runtime/device.js';
 import { UsageError } from './errors.js';
 import { type LoadedModel, loadModelFile } from './model-file.js';
 import type { InputSpec } from './tensor-files.js';
@@ -57,11 +57,18 @@ export function labelsFor(modelFile: string, output: string): string[] | undefin
   const cfgFile = join(modelDir, 'config.json');
   if (!existsSync(cfgFile)) return undefined;
   try {
-    const cfg = JSON.parse(readFileSync(cfgFile, 'utf8')) as { output?: { name?: string; label_filename?: string }[] };
+    const cfg = JSON.parse(readFileSync(cfgFile, 'utf8')) as {
+      output?: { name?: string; label_filename?: string }[];
+    };
     const entry = cfg.output?.find((o) => o.name === output);
     if (!entry?.label_filename) return undefined;
-    return readFileSync(join(modelDir, entry.label_filename), 'utf8').split(/\r?\n/).filter((l) => l !== '');
+    return readFileSync(join(modelDir, entry.label_filename), 'utf8')
+      .split(/\r?\n/)
+      .filter((l) => l !== '');
   } catch (e) {
-    throw new TesseraError('INVALID_ARGUMENT', `cannot read the labels of output '${output}' from ${cfgFile}: ${(e as Error).message}`);
+    throw new TesseraError(
+      'INVALID_ARGUMENT',
+      `cannot read the labels of output '${output}' from ${cfgFile}: ${(e as Error).message}`,
+    );
   }
 }

@@ -13,7 +13,10 @@ export interface Style {
   cyan(s: string): string;
 }
 
-export function colorEnabled(stream: { isTTY?: boolean } | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
+export function colorEnabled(
+  stream: { isTTY?: boolean } | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): boolean {
   if (env.NO_COLOR) return false;
   if (env.FORCE_COLOR && env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false') return true;
   if (env.TERM === 'dumb') return false;
@@ -21,7 +24,8 @@ export function colorEnabled(stream: { isTTY?: boolean } | undefined, env: NodeJ
 }
 
 export function style(enabled: boolean): Style {
-  const wrap = (open: number, close: number) => (s: string) => (enabled ? `\x1b[${open}m${s}\x1b[${close}m` : s);
+  const wrap = (open: number, close: number) => (s: string) =>
+    enabled ? `\x1b[${open}m${s}\x1b[${close}m` : s;
   return {
     enabled,
     bold: wrap(1, 22),

@@ -8,11 +8,11 @@
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { readNpy, readNpz, writeNpy, writeNpz } from '../../io/npy.js';
-import { isFloat, type DType } from '../../runtime/dtype.js';
+import { tensor } from '../../runtime/creation.js';
+import { type DType, isFloat } from '../../runtime/dtype.js';
 import { TesseraError } from '../../runtime/errors.js';
 import { fmtShape } from '../../runtime/shape.js';
-import { Tensor } from '../../runtime/tensor.js';
-import { tensor } from '../../runtime/creation.js';
+import type { Tensor } from '../../runtime/tensor.js';
 import { isV2Datatype, toDType } from '../../server/datatypes.js';
 import { UsageError } from './errors.js';
 
@@ -29,10 +29,14 @@ type Note = (message: string) => void;
 function castTo(t: Tensor, name: string, want: DType | undefined, note: Note): Tensor {
   if (!want || want === t.dtype) return t;
   if (t.dtype === 'string' || want === 'string') {
-    throw new TesseraError('DTYPE_MISMATCH', `input '${name}': the model expects ${want}, the file holds ${t.dtype}`);
+    throw new TesseraError(
+      'DTYPE_MISMATCH',
+      `input '${name}': the model expects ${want}, the file holds ${t.dtype}`,
+    );
   }
   // Widening to a float or between floats keeps values; say so when precision may drop.
-  if (!(isFloat(want) && !isFloat(t.dtype))) note(`input '${name}': ${t.dtype} values cast to ${want}, the model's input type`);
+  if (!(isFloat(want) && !isFloat(t.dtype)))
+    note(`input '${name}': ${t.dtype} values cast to ${want}, the model's input type`);
   return t.to(want);
 }
 
@@ -45,7 +49,10 @@ function fromJsonValue(v: unknown, name: string, spec: InputSpec | undefined, wh
     let dtype = spec?.dtype ?? 'float32';
     if (o.datatype !== undefined) {
       if (!isV2Datatype(o.datatype)) {
-        throw new TesseraError('INVALID_ARGUMENT', `${where}: input '${name}' has an unknown datatype '${String(o.datatype)}' (expected FP32, INT64, BOOL, ...)`);
+        throw new TesseraError(
+          'INVALID_ARGUMENT',
+          `${where}: input '${name}' has an unknown datatype '${String(o.datatype)}' (expected FP32, INT64, BOOL, ...)`,
+        );
       }
       dtype = toDType(o.datatype);
     }
@@ -53,11 +60,17 @@ function fromJsonValue(v: unknown, name: string, spec: InputSpec | undefined, wh
     const shape = Array.isArray(o.shape) ? (o.shape as number[]) : [flat.length];
     const n = shape.reduce((a, b) => a * b, 1);
     if (n !== flat.length) {
-      throw new TesseraError('SHAPE_MISMATCH', `${where}: input '${name}' has shape ${fmtShape(shape)} (${n} elements) but ${flat.length} data values`);
+      throw new TesseraError(
+        'SHAPE_MISMATCH',
+        `${where}: input '${name}' has shape ${fmtShape(shape)} (${n} elements) but ${flat.length} data values`,
+      );
     }
     return tensor(flat, { dtype, shape }).reshape(shape);
   }
-  throw new TesseraError('INVALID_ARGUMENT', `${where}: input '${name}' must be a nested array of numbers or {"shape", "datatype", "data"}`);
+  throw new TesseraError(
+    'INVALID_ARGUMENT',
+    `${where}: input '${name}' must be a nested array of numbers or {"shape", "datatype", "data"}`,
+  );
 }
 
 function readJson(path: string): unknown {
@@ -77,15 +90,31 @@ function readJson(path: string): unknown {
 /** Tensors named in a JSON document without an explicit name: a v2 request body, or one tensor. */
 function namedFromJson(doc: unknown, specs: readonly InputSpec[], where: string): Map<string, Tensor> {
   const out = new Map<string, Tensor>();
-  if (doc && typeof doc === 'object' && !Array.isArray(doc) && Array.isArray((doc as { inputs?: unknown }).inputs)) {
+  if (
+    doc &&
+    typeof doc === 'object' &&
+    !Array.isArray(doc) &&
+    Array.isArray((doc as { inputs?: unknown }).inputs)
+  ) {
     for (const i of (doc as { inputs: { name?: unknown }[] }).inputs) {
-      if (typeof i?.name !== 'string') throw new TesseraError('INVALID_ARGUMENT', `${where}: every entry of "inputs" needs a "name"`);
-      out.set(i.name, fromJsonValue(i, i.name, specs.find((s) => s.name === i.name), where));
+      if (typeof i?.name !== 'string')
+        throw new TesseraError('INVALID_ARGUMENT', `${where}: every entry of "inputs" needs a "name"`);
+      out.set(
+        i.name,
+        fromJsonValue(
+          i,
+          i.name,
+          specs.find((s) => s.name === i.name),
+          where,
+        ),
+      );
     }
     return out;
   }
   if (specs.length !== 1) {
-    throw new UsageError(`${where} holds one tensor but the model has ${specs.length} inputs (${specs.map((s) => s.name).join(', ')}); write --input NAME=${where}`);
+    throw new UsageError(
+      `${where} holds one tensor but the model has ${specs.length} inputs (${specs.map((s) => s.name).join(', ')}); write --input NAME=${where}`,
+    );
   }
   out.set(specs[0]!.name, fromJsonValue(doc, specs[0]!.name, specs[0], where));
   return out;
@@ -96,12 +125,18 @@ function namedFromJson(doc: unknown, specs: readonly InputSpec[], where: string)
  * `name=file`, `name=<inline JSON>`, or a file without a name (a .npz's arrays go by their names; a
  * .json request body by its "name"s; one .npy or tensor goes to the only input).
  */
-export function readInputs(values: readonly string[], specs: readonly InputSpec[], note: Note): Record<string, Tensor> {
+export function readInputs(
+  values: readonly string[],
+  specs: readonly InputSpec[],
+  note: Note,
+): Record<string, Tensor> {
   const feeds = new Map<string, Tensor>();
   const known = new Set(specs.map((s) => s.name));
   const put = (name: string, t: Tensor, where: string) => {
     if (!known.has(name)) {
-      throw new UsageError(`${where}: the model has no input '${name}'; its inputs are ${specs.map((s) => s.name).join(', ')}`);
+      throw new UsageError(
+        `${where}: the model has no input '${name}'; its inputs are ${specs.map((s) => s.name).join(', ')}`,
+      );
     }
     if (feeds.has(name)) throw new UsageError(`input '${name}' is given twice`);
     feeds.set(name, castTo(t, name, specs.find((s) => s.name === name)?.dtype, note));
@@ -119,7 +154,17 @@ export function readInputs(values: readonly string[], specs: readonly InputSpec[
       } catch (e) {
         throw new UsageError(`--input ${raw}: not a file, nor valid JSON (${(e as Error).message})`);
       }
-      if (name) put(name, fromJsonValue(doc, name, specs.find((s) => s.name === name), '--input'), '--input');
+      if (name)
+        put(
+          name,
+          fromJsonValue(
+            doc,
+            name,
+            specs.find((s) => s.name === name),
+            '--input',
+          ),
+          '--input',
+        );
       else for (const [k, t] of namedFromJson(doc, specs, '--input')) put(k, t, '--input');
       continue;
     }
@@ -131,19 +176,36 @@ export function readInputs(values: readonly string[], specs: readonly InputSpec[
       const t = readNpy(value);
       if (name) put(name, t, value);
       else if (specs.length === 1) put(specs[0]!.name, t, value);
-      else throw new UsageError(`${value} holds one array but the model has ${specs.length} inputs (${specs.map((s) => s.name).join(', ')}); write --input NAME=${value}`);
+      else
+        throw new UsageError(
+          `${value} holds one array but the model has ${specs.length} inputs (${specs.map((s) => s.name).join(', ')}); write --input NAME=${value}`,
+        );
     } else if (ext === '.npz') {
       const arrays = readNpz(value);
       if (name) {
         const t = arrays.get(name) ?? (arrays.size === 1 ? [...arrays.values()][0] : undefined);
-        if (!t) throw new TesseraError('NOT_FOUND', `${value} has no array '${name}'; it holds ${[...arrays.keys()].join(', ')}`);
+        if (!t)
+          throw new TesseraError(
+            'NOT_FOUND',
+            `${value} has no array '${name}'; it holds ${[...arrays.keys()].join(', ')}`,
+          );
         put(name, t, value);
       } else {
         for (const [k, t] of arrays) put(k, t, value);
       }
     } else if (ext === '.json') {
       const doc = readJson(value);
-      if (name) put(name, fromJsonValue(doc, name, specs.find((s) => s.name === name), value), value);
+      if (name)
+        put(
+          name,
+          fromJsonValue(
+            doc,
+            name,
+            specs.find((s) => s.name === name),
+            value,
+          ),
+          value,
+        );
       else for (const [k, t] of namedFromJson(doc, specs, value)) put(k, t, value);
     } else {
       throw new UsageError(`--input ${raw}: unknown file type '${ext || '(none)'}'; use .npy, .npz or .json`);
@@ -151,8 +213,13 @@ export function readInputs(values: readonly string[], specs: readonly InputSpec[
   }
   const missing = specs.filter((s) => !feeds.has(s.name));
   if (missing.length) {
-    const want = missing.map((s) => `${s.name} (${s.dtype ?? '?'}${s.shape ? `[${s.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : typeof d === 'string' ? d : '?')).join(', ')}]` : ''})`);
-    throw new UsageError(`missing input${missing.length > 1 ? 's' : ''} ${want.join(', ')}: give --input NAME=FILE for each`);
+    const want = missing.map(
+      (s) =>
+        `${s.name} (${s.dtype ?? '?'}${s.shape ? `[${s.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : typeof d === 'string' ? d : '?')).join(', ')}]` : ''})`,
+    );
+    throw new UsageError(
+      `missing input${missing.length > 1 ? 's' : ''} ${want.join(', ')}: give --input NAME=FILE for each`,
+    );
   }
   return Object.fromEntries(feeds);
 }
@@ -175,7 +242,9 @@ export function writeOutputs(specs: readonly string[], outputs: Record<string, T
       written.push(spec);
     } else if (/\.npy$/i.test(spec)) {
       if (names.length !== 1) {
-        throw new UsageError(`--output ${spec}: the model has ${names.length} outputs (${names.join(', ')}); write NAME=${spec}, a .npz file or a directory`);
+        throw new UsageError(
+          `--output ${spec}: the model has ${names.length} outputs (${names.join(', ')}); write NAME=${spec}, a .npz file or a directory`,
+        );
       }
       writeNpy(spec, outputs[names[0]!]!);
       written.push(spec);

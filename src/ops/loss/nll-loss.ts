@@ -7,15 +7,15 @@
 import { int64s } from '../../runtime/creation.js';
 import type { Tensor } from '../../runtime/tensor.js';
 import { floats } from '../nn/kernel-io.js';
-import { dispatch1, type OpInputs, registerOp } from '../registry.js';
+import { type Attrs, dispatch1, type OpInputs, registerOp } from '../registry.js';
 import { classLoss, pickTensor, planClassLoss } from './class-loss.js';
 
 const OP = 'NegativeLogLikelihoodLoss';
 
 /** d loss / d input for a loss computed from input (log-probabilities) laid out [N, C, d...]. */
-export function pickGrad(op: string, inputs: OpInputs, attrs: Record<string, unknown>, dy: Tensor): Tensor {
+export function pickGrad(op: string, inputs: OpInputs, attrs: Attrs, dy: Tensor): Tensor {
   const x = inputs[0]!;
-  const plan = planClassLoss(op, inputs, attrs as never);
+  const plan = planClassLoss(op, inputs, attrs);
   const pick = pickTensor(plan, x.shape, x.dtype);
   const g = plan.reduction === 'none' ? dispatch1('Unsqueeze', [dy, int64s([1])]) : dy;
   return dispatch1('Mul', [pick, g]);

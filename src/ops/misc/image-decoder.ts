@@ -1,15 +1,17 @@
 /**
  * ImageDecoder (opset 20): decodes an encoded image (uint8 1-D) into uint8 [H, W, 3] (pixel_format
- * RGB or BGR) or [H, W, 1] (Grayscale). Formats, recognized by their signature: PNG, BMP, TIFF and
- * Netpbm (PNM), decoded in plain TypeScript (src/ops/misc/image/). JPEG, JPEG 2000 and WebP are
- * recognized and reported UNSUPPORTED. Gray from color uses PIL's integer luma
- * (19595 R + 38470 G + 7471 B + 2^15) >> 16, as the ONNX reference (Pillow) does.
+ * RGB or BGR) or [H, W, 1] (Grayscale). Formats, recognized by their signature: baseline JPEG (as
+ * libjpeg decodes it), PNG, BMP, TIFF and Netpbm (PNM), decoded in plain TypeScript
+ * (src/ops/misc/image/). JPEG 2000 and WebP are recognized and reported UNSUPPORTED. Gray from
+ * color uses PIL's integer luma (19595 R + 38470 G + 7471 B + 2^15) >> 16, as the ONNX reference
+ * (Pillow) does.
  */
 import { TesseraError } from '../../runtime/errors.js';
 import { Tensor } from '../../runtime/tensor.js';
 import { attrString, input } from '../helpers.js';
 import { registerOp } from '../registry.js';
 import { decodeBmp } from './image/bmp.js';
+import { decodeJpeg } from './image/jpeg.js';
 import { decodePng } from './image/png.js';
 import { decodePnm } from './image/pnm.js';
 import { decodeTiff } from './image/tiff.js';
@@ -22,14 +24,14 @@ export function decodeImage(b: Uint8Array): Image {
   if (starts(b, [0x42, 0x4d])) return decodeBmp(b);
   if (starts(b, [0x49, 0x49, 0x2a, 0x00]) || starts(b, [0x4d, 0x4d, 0x00, 0x2a])) return decodeTiff(b);
   if (b[0] === 0x50 && b[1]! >= 0x31 && b[1]! <= 0x36) return decodePnm(b);
-  if (starts(b, [0xff, 0xd8, 0xff])) throw unsupported('JPEG', 'decoding');
+  if (starts(b, [0xff, 0xd8, 0xff])) return decodeJpeg(b);
   if (starts(b, [0x00, 0x00, 0x00, 0x0c, 0x6a, 0x50]) || starts(b, [0xff, 0x4f, 0xff, 0x51]))
     throw unsupported('JPEG 2000', 'decoding');
   if (starts(b, [0x52, 0x49, 0x46, 0x46]) && starts(b, [0x57, 0x45, 0x42, 0x50], 8))
     throw unsupported('WebP', 'decoding');
   throw new TesseraError(
     'INVALID_ARGUMENT',
-    `${OP}: the data is not an image format Tessera recognizes (PNG, BMP, TIFF, PNM)`,
+    `${OP}: the data is not an image format Tessera recognizes (JPEG, PNG, BMP, TIFF, PNM)`,
   );
 }
 

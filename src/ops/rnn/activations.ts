@@ -27,6 +27,14 @@ const SPECS: Record<string, Spec> = {
   softplus: { make: () => (x) => (x > 20 ? x : Math.log1p(Math.exp(x))) },
 };
 
+/** A named activation with its resolved alpha and beta. */
+export interface ActivationSpec {
+  name: string;
+  alpha: number;
+  beta: number;
+  fn: Activation;
+}
+
 /**
  * The activations of every direction: `names` (or the op's defaults), repeated for the second
  * direction when only one direction's worth is given.
@@ -38,7 +46,7 @@ export function activationsOf(
   betas: number[] | undefined,
   defaults: string[],
   directions: number,
-): Activation[] {
+): ActivationSpec[] {
   let list = names?.length ? names : defaults;
   if (list.length === defaults.length && directions === 2) list = [...list, ...list];
   if (list.length !== defaults.length * directions) {
@@ -49,16 +57,17 @@ export function activationsOf(
   }
   let ai = 0;
   let bi = 0;
-  return list.map((name) => {
-    const spec = SPECS[name.toLowerCase()];
+  return list.map((given) => {
+    const name = given.toLowerCase();
+    const spec = SPECS[name];
     if (!spec) {
       throw new TesseraError(
         'UNSUPPORTED',
-        `${op}: unknown activation '${name}', expected one of Relu, Tanh, Sigmoid, Affine, LeakyRelu, ThresholdedRelu, ScaledTanh, HardSigmoid, Elu, Softsign, Softplus`,
+        `${op}: unknown activation '${given}', expected one of Relu, Tanh, Sigmoid, Affine, LeakyRelu, ThresholdedRelu, ScaledTanh, HardSigmoid, Elu, Softsign, Softplus`,
       );
     }
-    const a = spec.alpha === undefined ? 0 : (alphas?.[ai++] ?? spec.alpha);
-    const b = spec.beta === undefined ? 0 : (betas?.[bi++] ?? spec.beta);
-    return spec.make(a, b);
+    const alpha = spec.alpha === undefined ? 0 : (alphas?.[ai++] ?? spec.alpha);
+    const beta = spec.beta === undefined ? 0 : (betas?.[bi++] ?? spec.beta);
+    return { name, alpha, beta, fn: spec.make(alpha, beta) };
   });
 }

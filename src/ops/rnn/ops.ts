@@ -1,8 +1,10 @@
 /**
  * Registers RNN, GRU and LSTM (one definition each: their inputs are the same in every opset;
- * `layout` appeared in opset 14 and is 0 before it). Not differentiable here.
+ * `layout` appeared in opset 14 and is 0 before it). The kernels are plain loops; gradients come
+ * from the same computation rebuilt with registry ops (grad.ts).
  */
 import { registerOp } from '../registry.js';
+import { recurrentGrad } from './grad.js';
 import { type Kind, recurrent } from './recurrent.js';
 
 for (const [kind, maxInputs] of [
@@ -17,5 +19,6 @@ for (const [kind, maxInputs] of [
     maxInputs,
     defaults: { direction: 'forward', layout: 0 },
     kernels: { cpu: (inputs, attrs) => recurrent(kind, inputs, attrs) },
+    grad: (ctx, dys) => recurrentGrad(kind, ctx, dys),
   });
 }

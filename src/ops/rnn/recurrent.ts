@@ -218,7 +218,7 @@ export function recurrent(kind: Kind, inputs: OpInputs, attrs: Attrs): Tensor[] 
       ? Float64Array.from(b.subarray(d * 2 * G * H + G * H, (d + 1) * 2 * G * H))
       : new Float64Array(G * H),
     P: p ? Float64Array.from(p.subarray(d * 3 * H, (d + 1) * 3 * H)) : undefined,
-    acts: acts.slice(d * nAct, (d + 1) * nAct),
+    acts: acts.slice(d * nAct, (d + 1) * nAct).map((a) => a.fn),
   }));
   const ctx: Ctx = {
     kind,

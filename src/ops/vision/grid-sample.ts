@@ -74,14 +74,16 @@ function gridSampleKernel(inputs: OpInputs, attrs: Attrs, legacy: boolean): Tens
       `${op}: grid must have shape [${x.shape[0]}, ${Array(r).fill('*').join(', ')}, ${r}] for X ${fmtShape(x.shape)}, got ${fmtShape(grid.shape)}`,
     );
   }
-  let mode = attrString(attrs, 'mode', legacy ? 'bilinear' : 'linear');
-  if (legacy && (mode === 'bilinear' || mode === 'bicubic')) mode = mode === 'bilinear' ? 'linear' : 'cubic';
-  if (mode !== 'nearest' && mode !== 'linear' && mode !== 'cubic') {
+  const names = legacy ? ['bilinear', 'nearest', 'bicubic'] : ['linear', 'nearest', 'cubic'];
+  const given = attrString(attrs, 'mode', names[0]);
+  if (!names.includes(given)) {
     throw new TesseraError(
       'INVALID_ARGUMENT',
-      `${op}: mode must be ${legacy ? "'bilinear', 'nearest' or 'bicubic'" : "'linear', 'nearest' or 'cubic'"}, got '${mode}'`,
+      `${op}: mode must be '${names[0]}', 'nearest' or '${names[2]}', got '${given}'`,
     );
   }
+  // Opset 16's bilinear / bicubic are opset 20's linear / cubic.
+  const mode = given === 'bilinear' ? 'linear' : given === 'bicubic' ? 'cubic' : given;
   const padding = attrString(attrs, 'padding_mode', 'zeros') as Padding;
   if (padding !== 'zeros' && padding !== 'border' && padding !== 'reflection') {
     throw new TesseraError(

@@ -143,7 +143,15 @@ export class TrainingManager {
     const idle = new Promise<void>((r) => {
       markIdle = r;
     });
-    const j: Live = { record, settled: false, subscribers: new Set(), idle, markIdle, samplesSeen: 0, stepsSeen: 0 };
+    const j: Live = {
+      record,
+      settled: false,
+      subscribers: new Set(),
+      idle,
+      markIdle,
+      samplesSeen: 0,
+      stepsSeen: 0,
+    };
     this.jobs.set(record.id, j);
     return j;
   }
@@ -263,11 +271,17 @@ export class TrainingManager {
     if (this.closing) throw new HttpError(503, 'the server is shutting down; submit the job again later');
     if (this.unavailable) throw new HttpError(503, this.unavailable);
     const spec = req.spec;
-    if (spec.version !== undefined && existsSync(join(this.deps.repository.root, mv.name, String(spec.version)))) {
+    if (
+      spec.version !== undefined &&
+      existsSync(join(this.deps.repository.root, mv.name, String(spec.version)))
+    ) {
       throw new HttpError(400, `version: version ${spec.version} of model '${mv.name}' already exists`);
     }
     if (!existsSync(mv.file)) {
-      throw new HttpError(400, `model '${mv.name}' version ${mv.version} has no model file on disk to train from`);
+      throw new HttpError(
+        400,
+        `model '${mv.name}' version ${mv.version} has no model file on disk to train from`,
+      );
     }
     const id = randomUUID();
     let data: JobRecord['data'];
@@ -296,11 +310,18 @@ export class TrainingManager {
       lossHistory: [],
       restarts: 0,
     };
-    await this.store.init();
-    // The record first: a crash before the data is written leaves a job that fails on restart, not a stray file.
-    await this.store.save(record);
-    if (bytes) await this.store.writeData(id, bytes);
+    // Known before anything is on disk, so a restore running at startup never takes it for a job of its own.
     const j = this.live(record);
+    try {
+      await this.store.init();
+      // The record first: a crash before the data is written leaves a job that fails on restart, not a stray file.
+      await this.store.save(record);
+      if (bytes) await this.store.writeData(id, bytes);
+    } catch (e) {
+      this.jobs.delete(id);
+      await this.store.remove(id).catch(() => undefined);
+      throw e;
+    }
     this.queue.push(id);
     this.deps.logger.info(
       { job: id, model: mv.name, version: mv.version, samples: data.samples, epochs: spec.epochs },
@@ -420,7 +441,11 @@ export class TrainingManager {
         r.trainSamples = e.trainSamples;
         r.valSamples = e.valSamples;
         j.stepsSeen = e.startStep;
-        j.samplesSeen = this.samplesAt(r, Math.floor(e.startStep / e.stepsPerEpoch) + 1, e.startStep % e.stepsPerEpoch);
+        j.samplesSeen = this.samplesAt(
+          r,
+          Math.floor(e.startStep / e.stepsPerEpoch) + 1,
+          e.startStep % e.stepsPerEpoch,
+        );
         break;
       }
       case 'step': {
@@ -435,12 +460,20 @@ export class TrainingManager {
           lr: e.lr,
         });
         const samples = this.samplesAt(r, e.epoch, e.batch);
-        this.metrics.progress(r.model, r.id, e.step - j.stepsSeen, samples - j.samplesSeen, e.samplesPerSecond, e.loss);
+        this.metrics.progress(
+          r.model,
+          r.id,
+          e.step - j.stepsSeen,
+          samples - j.samplesSeen,
+          e.samplesPerSecond,
+          e.loss,
+        );
         j.stepsSeen = e.step;
         j.samplesSeen = samples;
         r.lossHistory.push([e.step, e.loss]);
         // Thin the curve by half when it is full: a long job keeps an even sample of its whole run.
-        if (r.lossHistory.length > LOSS_HISTORY_POINTS) r.lossHistory = r.lossHistory.filter((_, i) => i % 2 === 1);
+        if (r.lossHistory.length > LOSS_HISTORY_POINTS)
+          r.lossHistory = r.lossHistory.filter((_, i) => i % 2 === 1);
         break;
       }
       case 'epoch': {
@@ -505,12 +538,21 @@ export class TrainingManager {
         note = `reloading model '${r.model}' reported: ${messageOf(e)}`;
       });
       const served = this.deps.repository.isReady(r.model, String(version));
-      if (!served && !note) note = `version ${version} is written, but the version_policy of model '${r.model}' does not select it`;
+      if (!served && !note)
+        note = `version ${version} is written, but the version_policy of model '${r.model}' does not select it`;
       await this.setState(j, 'completed', { result: { ...result, version, served, note } });
-      this.deps.logger.info({ job: r.id, model: r.model, version, served, steps: m.step }, 'training job completed');
+      this.deps.logger.info(
+        { job: r.id, model: r.model, version, served, steps: m.step },
+        'training job completed',
+      );
     } catch (e) {
-      await this.setState(j, 'failed', { error: `training finished, but writing the new version failed: ${messageOf(e)}` });
-      this.deps.logger.error({ job: r.id, model: r.model, err: messageOf(e) }, 'training job could not publish');
+      await this.setState(j, 'failed', {
+        error: `training finished, but writing the new version failed: ${messageOf(e)}`,
+      });
+      this.deps.logger.error(
+        { job: r.id, model: r.model, err: messageOf(e) },
+        'training job could not publish',
+      );
     }
   }
 
@@ -526,7 +568,10 @@ export class TrainingManager {
   list(filter: { model?: string; states?: JobState[] } = {}): JobRecord[] {
     return [...this.jobs.values()]
       .map((j) => j.record)
-      .filter((r) => (!filter.model || r.model === filter.model) && (!filter.states || filter.states.includes(r.state)))
+      .filter(
+        (r) =>
+          (!filter.model || r.model === filter.model) && (!filter.states || filter.states.includes(r.state)),
+      )
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   }
 
@@ -588,7 +633,10 @@ export class TrainingManager {
       return r;
     }
     if (r.state === 'saving')
-      throw new HttpError(409, `training job '${id}' finished training and is writing its version; it can no longer be cancelled`);
+      throw new HttpError(
+        409,
+        `training job '${id}' finished training and is writing its version; it can no longer be cancelled`,
+      );
     if (r.state !== 'running') throw new HttpError(409, `training job '${id}' already ended (${r.state})`);
     j.stopping = 'cancel';
     j.worker?.postMessage({ type: 'cancel' });
@@ -620,7 +668,9 @@ export class TrainingManager {
    */
   async shutdown(deadline?: AbortSignal): Promise<void> {
     this.closing = true;
-    const busy = [...this.jobs.values()].filter((j) => j.record.state === 'running' || j.record.state === 'saving');
+    const busy = [...this.jobs.values()].filter(
+      (j) => j.record.state === 'running' || j.record.state === 'saving',
+    );
     for (const j of busy) {
       if (j.worker && j.record.state === 'running') {
         j.stopping = 'shutdown';
@@ -644,7 +694,8 @@ export class TrainingManager {
       j.subscribers.clear();
     }
     await this.store.flush();
-    if (busy.length) this.deps.logger.info({ jobs: busy.map((j) => j.record.id) }, 'training jobs interrupted for shutdown');
+    if (busy.length)
+      this.deps.logger.info({ jobs: busy.map((j) => j.record.id) }, 'training jobs interrupted for shutdown');
   }
 
   /** Shuts down (if that has not happened) without waiting for checkpoints. */

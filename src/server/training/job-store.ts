@@ -80,9 +80,11 @@ export class JobStore {
     const prev = this.writes.get(record.id) ?? Promise.resolve();
     const next = prev.catch(() => undefined).then(() => writeFileDurably(file, text));
     this.writes.set(record.id, next);
-    void next.finally(() => {
-      if (this.writes.get(record.id) === next) this.writes.delete(record.id);
-    }).catch(() => undefined);
+    void next
+      .finally(() => {
+        if (this.writes.get(record.id) === next) this.writes.delete(record.id);
+      })
+      .catch(() => undefined);
     return next;
   }
 
@@ -112,6 +114,12 @@ export class JobStore {
       }
     }
     return out;
+  }
+
+  /** Removes a job's directory (a submission that could not be stored). */
+  async remove(id: string): Promise<void> {
+    await this.writes.get(id)?.catch(() => undefined);
+    await rm(this.jobDir(id), { recursive: true, force: true });
   }
 
   /** Removes what only a running job needs: its data file (when it owns it) and its checkpoints. */

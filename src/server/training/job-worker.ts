@@ -113,10 +113,9 @@ async function run(): Promise<void> {
   const fileName = basename(init.modelFile);
   const bytes = fileName.endsWith('.tsr') ? encodeTsr(model) : exportOnnx(model);
   const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
-  send(
-    { type: 'trained', status: r.status, fileName, bytes: own, history: r.history, step: r.steps },
-    [own.buffer as ArrayBuffer],
-  );
+  send({ type: 'trained', status: r.status, fileName, bytes: own, history: r.history, step: r.steps }, [
+    own.buffer as ArrayBuffer,
+  ]);
 }
 
 run().catch((e: unknown) => {

@@ -56,7 +56,14 @@ export class TrainingMetrics {
   }
 
   /** A job reported progress: `steps` and `samples` done since its last report. */
-  progress(model: string, job: string, steps: number, samples: number, samplesPerSecond: number, loss: number): void {
+  progress(
+    model: string,
+    job: string,
+    steps: number,
+    samples: number,
+    samplesPerSecond: number,
+    loss: number,
+  ): void {
     if (steps > 0) this.steps.inc({ model }, steps);
     if (samples > 0) this.samples.inc({ model }, samples);
     if (Number.isFinite(samplesPerSecond)) this.samplesPerSecond.set({ model, job }, samplesPerSecond);

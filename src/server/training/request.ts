@@ -128,7 +128,8 @@ function checked<T>(field: string, f: () => T): T {
 function selector(field: string, v: unknown, allowAll: boolean): NameSelector {
   if (allowAll && v === 'all') return 'all';
   if (Array.isArray(v)) {
-    if (!v.every((n) => typeof n === 'string' && n)) throw badRequest(`${field} must be a list of initializer names`);
+    if (!v.every((n) => typeof n === 'string' && n))
+      throw badRequest(`${field} must be a list of initializer names`);
     return [...(v as string[])];
   }
   if (isObj(v) && typeof v.pattern === 'string' && Object.keys(v).length === 1) {
@@ -145,7 +146,9 @@ function parseLoss(v: unknown): TrainSpec['loss'] {
   if (typeof v === 'string') return checked('loss', () => lossName(v));
   if (isObj(v) && 'output' in v) {
     if (typeof v.output !== 'string' || !v.output || Object.keys(v).length !== 1)
-      throw badRequest('loss: {"output": "<graph value>"} names the graph value that is the loss, and nothing else');
+      throw badRequest(
+        'loss: {"output": "<graph value>"} names the graph value that is the loss, and nothing else',
+      );
     return { output: v.output };
   }
   if (!isObj(v) || typeof v.name !== 'string')
@@ -166,7 +169,8 @@ function parseLoss(v: unknown): TrainSpec['loss'] {
 }
 
 function parseOptimizer(v: unknown): OptimizerConfig {
-  const config: OptimizerConfig = typeof v === 'string' ? { name: v } : isObj(v) ? { ...v, name: v.name as string } : { name: '' };
+  const config: OptimizerConfig =
+    typeof v === 'string' ? { name: v } : isObj(v) ? { ...v, name: v.name as string } : { name: '' };
   if (typeof config.name !== 'string' || !config.name)
     throw badRequest(`optimizer must be a name or {"name": ..., hyper-parameters}, got ${show(v)}`);
   // Built once against a stand-in parameter, so every hyper-parameter is checked now, not in the job.
@@ -189,7 +193,8 @@ function parseEarlyStopping(v: unknown): EarlyStoppingOptions | undefined {
       out.monitor = val;
     } else if (key === 'patience') out.patience = posInt(f, val);
     else if (key === 'minDelta') {
-      if (typeof val !== 'number' || !(val >= 0)) throw badRequest(`${f} must be a number >= 0, got ${show(val)}`);
+      if (typeof val !== 'number' || !(val >= 0))
+        throw badRequest(`${f} must be a number >= 0, got ${show(val)}`);
       out.minDelta = val;
     } else if (key === 'mode') {
       if (val !== 'min' && val !== 'max') throw badRequest(`${f} must be 'min' or 'max', got ${show(val)}`);
@@ -211,7 +216,8 @@ function wireTensors(
   at: { offset: number; bytes: number },
   limits: Pick<ServerLimits, 'maxInputs' | 'maxTensorElements' | 'maxTensorBytes'>,
 ): WireTensor[] {
-  if (!Array.isArray(list) || list.length === 0) throw badRequest(`${field} must be a non-empty array of tensors`);
+  if (!Array.isArray(list) || list.length === 0)
+    throw badRequest(`${field} must be a non-empty array of tensors`);
   if (list.length > limits.maxInputs)
     throw limitExceeded('maxInputs', 400, `the number of ${field} (${list.length})`, limits.maxInputs);
   const seen = new Set<string>();
@@ -223,16 +229,28 @@ function wireTensors(
     if (seen.has(name)) throw badRequest(`${where} appears more than once`);
     seen.add(name);
     if (!isV2Datatype(x.datatype))
-      throw badRequest(`${where}: unknown datatype ${show(x.datatype)}, expected one of ${V2_DATATYPES.join(', ')}`);
+      throw badRequest(
+        `${where}: unknown datatype ${show(x.datatype)}, expected one of ${V2_DATATYPES.join(', ')}`,
+      );
     const shape = x.shape;
     if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0))
       throw badRequest(`${where}: 'shape' must be an array of non-negative integers, got ${show(shape)}`);
     const n = elementCount(shape as number[], limits.maxTensorElements);
     if (n > limits.maxTensorElements)
-      throw limitExceeded('maxTensorElements', 413, `${where}: the element count of shape ${show(shape)}`, limits.maxTensorElements);
+      throw limitExceeded(
+        'maxTensorElements',
+        413,
+        `${where}: the element count of shape ${show(shape)}`,
+        limits.maxTensorElements,
+      );
     at.bytes += n * (binaryElementSize(toDType(x.datatype)) || 8);
     if (at.bytes > limits.maxTensorBytes)
-      throw limitExceeded('maxTensorBytes', 413, `${where}: the request's tensors (${at.bytes} bytes so far)`, limits.maxTensorBytes);
+      throw limitExceeded(
+        'maxTensorBytes',
+        413,
+        `${where}: the request's tensors (${at.bytes} bytes so far)`,
+        limits.maxTensorBytes,
+      );
     const t: WireTensor = { field, name, datatype: x.datatype, shape: shape as number[] };
     const params = x.parameters;
     const size = isObj(params) ? params.binary_data_size : undefined;
@@ -241,7 +259,9 @@ function wireTensors(
         throw badRequest(`${where}: 'binary_data_size' must be a non-negative integer`);
       if (x.data !== undefined) throw badRequest(`${where} has both 'data' and 'binary_data_size'`);
       if (at.offset + (size as number) > binary.length)
-        throw badRequest(`${where}: binary_data_size ${size} goes past the end of the binary data (${binary.length - at.offset} bytes left)`);
+        throw badRequest(
+          `${where}: binary_data_size ${size} goes past the end of the binary data (${binary.length - at.offset} bytes left)`,
+        );
       t.binary = binary.subarray(at.offset, at.offset + (size as number));
       at.offset += size as number;
     } else {
@@ -264,7 +284,9 @@ export function parseTrainRequest(
   for (const [k, v] of Object.entries(json)) {
     const key = snake(k);
     if (!(FIELDS as readonly string[]).includes(key))
-      throw badRequest(`unknown field '${k}'; a training request takes ${FIELDS.filter((x) => x !== 'id' && x !== 'parameters').join(', ')}`);
+      throw badRequest(
+        `unknown field '${k}'; a training request takes ${FIELDS.filter((x) => x !== 'id' && x !== 'parameters').join(', ')}`,
+      );
     if (key in f) throw badRequest(`field '${key}' is given twice (as '${k}' too)`);
     f[key] = v;
   }
@@ -276,29 +298,37 @@ export function parseTrainRequest(
       batchSize: f.batch_size === undefined ? 32 : posInt('batch_size', f.batch_size),
       shuffle: f.shuffle === undefined ? true : bool('shuffle', f.shuffle),
       seed: 0,
-      metrics: f.metrics === undefined ? [] : checked('metrics', () => {
-        if (!Array.isArray(f.metrics)) throw badRequest(`metrics must be a list of names, got ${show(f.metrics)}`);
-        return checkMetrics(f.metrics as string[]);
-      }),
+      metrics:
+        f.metrics === undefined
+          ? []
+          : checked('metrics', () => {
+              if (!Array.isArray(f.metrics))
+                throw badRequest(`metrics must be a list of names, got ${show(f.metrics)}`);
+              return checkMetrics(f.metrics as string[]);
+            }),
       trainable: f.trainable === undefined ? 'all' : selector('trainable', f.trainable, true),
       checkpointEvery: 0,
     },
   };
   const spec = out.spec;
   if (f.seed !== undefined) {
-    if (typeof f.seed !== 'number' || !Number.isSafeInteger(f.seed)) throw badRequest(`seed must be an integer, got ${show(f.seed)}`);
+    if (typeof f.seed !== 'number' || !Number.isSafeInteger(f.seed))
+      throw badRequest(`seed must be an integer, got ${show(f.seed)}`);
     spec.seed = f.seed;
   }
   if (f.output !== undefined) {
-    if (typeof f.output !== 'string' || !f.output) throw badRequest(`output must be the name of a graph value, got ${show(f.output)}`);
+    if (typeof f.output !== 'string' || !f.output)
+      throw badRequest(`output must be the name of a graph value, got ${show(f.output)}`);
     spec.output = f.output;
   }
   if (f.validation_split !== undefined) {
     const v = f.validation_split;
-    if (typeof v !== 'number' || !(v > 0 && v < 1)) throw badRequest(`validation_split must be a number in (0, 1), got ${show(v)}`);
+    if (typeof v !== 'number' || !(v > 0 && v < 1))
+      throw badRequest(`validation_split must be a number in (0, 1), got ${show(v)}`);
     spec.validationSplit = v;
   }
-  if (f.frozen !== undefined) spec.frozen = selector('frozen', f.frozen, false) as Exclude<NameSelector, 'all'>;
+  if (f.frozen !== undefined)
+    spec.frozen = selector('frozen', f.frozen, false) as Exclude<NameSelector, 'all'>;
   const es = parseEarlyStopping(f.early_stopping);
   if (es) {
     if (es.monitor?.startsWith('val') && spec.validationSplit === undefined)
@@ -312,12 +342,16 @@ export function parseTrainRequest(
   const hasTensors = f.inputs !== undefined || f.targets !== undefined || f.target !== undefined;
   if (f.dataset !== undefined) {
     if (hasTensors) throw badRequest('dataset: give either a dataset file or inputs and targets, not both');
-    if (binary.length) throw badRequest('dataset: a request with a dataset file carries no binary tensor data');
+    if (binary.length)
+      throw badRequest('dataset: a request with a dataset file carries no binary tensor data');
     const d = f.dataset;
     const path = typeof d === 'string' ? d : isObj(d) ? d.path : undefined;
     if (typeof path !== 'string' || !path)
-      throw badRequest(`dataset must be a file path inside the model directory or {"path": ..., "target": ...}, got ${show(d)}`);
-    if (!isSafeRelativePath(path)) throw badRequest(`dataset: '${path}' must be a relative path inside the model directory`);
+      throw badRequest(
+        `dataset must be a file path inside the model directory or {"path": ..., "target": ...}, got ${show(d)}`,
+      );
+    if (!isSafeRelativePath(path))
+      throw badRequest(`dataset: '${path}' must be a relative path inside the model directory`);
     const target = isObj(d) ? d.target : undefined;
     if (target !== undefined && (typeof target !== 'string' || !target))
       throw badRequest('dataset.target must be the name of the target tensor');
@@ -325,8 +359,11 @@ export function parseTrainRequest(
     return out;
   }
   if (f.inputs === undefined)
-    throw badRequest("inputs: the request needs training 'inputs' and 'targets' (v2 tensors), or a 'dataset' file");
-  if (f.targets !== undefined && f.target !== undefined) throw badRequest("targets: give 'targets' or 'target', not both");
+    throw badRequest(
+      "inputs: the request needs training 'inputs' and 'targets' (v2 tensors), or a 'dataset' file",
+    );
+  if (f.targets !== undefined && f.target !== undefined)
+    throw badRequest("targets: give 'targets' or 'target', not both");
   const at = { offset: 0, bytes: 0 };
   out.inputs = wireTensors('inputs', f.inputs, binary, at, limits);
   if (f.targets === undefined && f.target === undefined)
@@ -334,7 +371,9 @@ export function parseTrainRequest(
   const targets = wireTensors('targets', f.targets ?? [f.target], binary, at, { ...limits, maxInputs: 1 });
   out.target = targets[0];
   if (at.offset !== binary.length)
-    throw badRequest(`the request carries ${binary.length} bytes of binary data but its tensors' binary_data_size add up to ${at.offset}`);
+    throw badRequest(
+      `the request carries ${binary.length} bytes of binary data but its tensors' binary_data_size add up to ${at.offset}`,
+    );
   return out;
 }
 
@@ -345,19 +384,18 @@ interface DataMeta {
 }
 
 /** Checks the training inputs against the served model's inputs; returns the sample count. */
-function checkAgainstModel(
-  mv: ModelVersion,
-  what: string,
-  inputs: DataMeta[],
-  target: DataMeta,
-): number {
+function checkAgainstModel(mv: ModelVersion, what: string, inputs: DataMeta[], target: DataMeta): number {
   const known = mv.inputs.map((t) => t.name);
   for (const t of inputs) {
     const c = mv.inputs.find((x) => x.name === t.name);
     if (!c)
-      throw badRequest(`${what} '${t.name}' is not an input of model '${mv.name}' (its inputs: ${known.join(', ')})`);
+      throw badRequest(
+        `${what} '${t.name}' is not an input of model '${mv.name}' (its inputs: ${known.join(', ')})`,
+      );
     if (c.dtype !== t.dtype)
-      throw badRequest(`${what} '${t.name}': datatype ${toV2Datatype(t.dtype as never) ?? t.dtype}, the model takes ${toV2Datatype(c.dtype)}`);
+      throw badRequest(
+        `${what} '${t.name}': datatype ${toV2Datatype(t.dtype as never) ?? t.dtype}, the model takes ${toV2Datatype(c.dtype)}`,
+      );
     const full = mv.config.maxBatchSize > 0 ? [-1, ...c.dims] : c.dims;
     const fmt = (s: readonly number[]) => `[${s.join(',')}]`;
     if (t.shape.length !== full.length || full.some((d, i) => i > 0 && d !== -1 && d !== t.shape[i]))
@@ -370,12 +408,17 @@ function checkAgainstModel(
       throw badRequest(`${what}: the model's input '${c.name}' is missing (its inputs: ${known.join(', ')})`);
   }
   if (target.dtype === 'string' || target.dtype === 'bool')
-    throw badRequest(`targets '${target.name}': the target must be numeric, got ${toV2Datatype(target.dtype as never) ?? target.dtype}`);
-  if (!target.shape.length) throw badRequest(`targets '${target.name}': the target needs a sample dimension (dim 0)`);
+    throw badRequest(
+      `targets '${target.name}': the target must be numeric, got ${toV2Datatype(target.dtype as never) ?? target.dtype}`,
+    );
+  if (!target.shape.length)
+    throw badRequest(`targets '${target.name}': the target needs a sample dimension (dim 0)`);
   const n = target.shape[0]!;
   for (const t of inputs) {
     if (t.shape[0] !== n)
-      throw badRequest(`${what} '${t.name}' has ${t.shape[0]} samples (dim 0), the target '${target.name}' has ${n}`);
+      throw badRequest(
+        `${what} '${t.name}' has ${t.shape[0]} samples (dim 0), the target '${target.name}' has ${n}`,
+      );
   }
   if (n < 1) throw badRequest(`targets '${target.name}': the data has no samples`);
   return n;
@@ -398,7 +441,10 @@ function finishSpec(spec: TrainSpec, samples: number): void {
 }
 
 /** The request's tensors, decoded and checked against the model, as data set bytes for the job's data file. */
-export function inlineData(mv: ModelVersion, req: ParsedTrainRequest): { bytes: Uint8Array; samples: number } {
+export function inlineData(
+  mv: ModelVersion,
+  req: ParsedTrainRequest,
+): { bytes: Uint8Array; samples: number } {
   const decode = (t: WireTensor): TensorPayload => {
     const dtype = toDType(t.datatype as never);
     const label = `${t.field} '${t.name}'`;
@@ -418,7 +464,9 @@ export function inlineData(mv: ModelVersion, req: ParsedTrainRequest): { bytes: 
   const toTensor = (p: TensorPayload) => Tensor.fromData(p.data as never, p.shape, p.dtype);
   const record: Record<string, Tensor> = {};
   for (const p of inputs) record[p.name] = toTensor(p);
-  const bytes = checked('inputs', () => encodeDataset({ inputs: record, target: toTensor(target) }, TARGET_TENSOR));
+  const bytes = checked('inputs', () =>
+    encodeDataset({ inputs: record, target: toTensor(target) }, TARGET_TENSOR),
+  );
   return { bytes, samples };
 }
 
@@ -439,14 +487,19 @@ const ST_DTYPES: Record<string, string> = {
 };
 
 /** Reads only the header of a safetensors file: tensor names, dtypes and shapes, and the metadata. */
-async function safetensorsHeader(file: string, what: string): Promise<{ tensors: DataMeta[]; metadata: Obj }> {
+async function safetensorsHeader(
+  file: string,
+  what: string,
+): Promise<{ tensors: DataMeta[]; metadata: Obj }> {
   const fh = await open(file, 'r');
   try {
     const head = Buffer.alloc(8);
     const { size } = await fh.stat();
-    if (size < 8 || (await fh.read(head, 0, 8, 0)).bytesRead < 8) throw badRequest(`${what}: not a safetensors file`);
+    if (size < 8 || (await fh.read(head, 0, 8, 0)).bytesRead < 8)
+      throw badRequest(`${what}: not a safetensors file`);
     const n = Number(head.readBigUInt64LE(0));
-    if (n > Math.min(size - 8, 100 * 1024 * 1024)) throw badRequest(`${what}: not a safetensors file (header length ${n})`);
+    if (n > Math.min(size - 8, 100 * 1024 * 1024))
+      throw badRequest(`${what}: not a safetensors file (header length ${n})`);
     const text = Buffer.alloc(n);
     await fh.read(text, 0, n, 8);
     let header: unknown;
@@ -460,7 +513,11 @@ async function safetensorsHeader(file: string, what: string): Promise<{ tensors:
     for (const [name, v] of Object.entries(header)) {
       if (name === '__metadata__') continue;
       if (!isObj(v) || !Array.isArray(v.shape)) throw badRequest(`${what}: tensor '${name}' has no shape`);
-      tensors.push({ name, dtype: ST_DTYPES[String(v.dtype)] ?? String(v.dtype), shape: v.shape as number[] });
+      tensors.push({
+        name,
+        dtype: ST_DTYPES[String(v.dtype)] ?? String(v.dtype),
+        shape: v.shape as number[],
+      });
     }
     return { tensors, metadata: isObj(header.__metadata__) ? header.__metadata__ : {} };
   } finally {
@@ -482,7 +539,8 @@ export async function datasetFile(
   const st = await stat(file).catch(() => null);
   if (!st?.isFile()) throw badRequest(`${what} is not a file in the directory of model '${mv.name}'`);
   const { tensors, metadata } = await safetensorsHeader(file, what);
-  const target = wanted ?? (typeof metadata['tessera.target'] === 'string' ? metadata['tessera.target'] : 'target');
+  const target =
+    wanted ?? (typeof metadata['tessera.target'] === 'string' ? metadata['tessera.target'] : 'target');
   const t = tensors.find((x) => x.name === target);
   if (!t)
     throw badRequest(
@@ -492,7 +550,8 @@ export async function datasetFile(
   let names: string[] | undefined;
   try {
     const listed = JSON.parse(String(metadata['tessera.inputs'] ?? 'null')) as unknown;
-    if (Array.isArray(listed) && listed.every((n) => tensors.some((x) => x.name === n))) names = listed as string[];
+    if (Array.isArray(listed) && listed.every((n) => tensors.some((x) => x.name === n)))
+      names = listed as string[];
   } catch {
     // No usable list.
   }

@@ -138,7 +138,14 @@ export type FromJobWorker =
   | { type: 'progress'; event: ProgressEvent }
   | { type: 'resumed'; step: number }
   /** Training finished: the model file's bytes for the new version. */
-  | { type: 'trained'; status: TrainStatus; fileName: string; bytes: Uint8Array; history: EpochLog[]; step: number }
+  | {
+      type: 'trained';
+      status: TrainStatus;
+      fileName: string;
+      bytes: Uint8Array;
+      history: EpochLog[];
+      step: number;
+    }
   | { type: 'cancelled'; step: number }
   | { type: 'interrupted'; step: number; checkpointed: boolean }
   | { type: 'failed'; message: string; code?: string };

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ops, type Tensor, tensor } from '../../../src/index.js';
+import { gradcheck, ops, randn, type Tensor, tensor } from '../../../src/index.js';
+import { composedRecurrent } from '../../../src/ops/rnn/grad.js';
+import { Generator } from '../../../src/runtime/random.js';
 import { assertClose } from '../../helpers/close.js';
 import { runNodeTests } from '../misc/node-cases.js';
 
@@ -121,6 +123,62 @@ test('RNN family: shape, dtype and attribute errors name the op', () => {
     () => run('LSTM', [x, tensor([1, 1, 1, 1]).reshape([1, 4, 1]), R1]),
     /LSTM: W must have X's dtype float64, got float32/,
   );
+});
+
+// Random cells: every input present, both directions, uneven lengths, layout 1, non-default activations.
+function randomCase(kind: 'RNN' | 'GRU' | 'LSTM', seed: number) {
+  const g = new Generator(seed);
+  const G = { RNN: 1, GRU: 3, LSTM: 4 }[kind];
+  const [seq, batch, inp, H, dirs] = [3, 2, 2, 2, 2];
+  const r = (shape: number[], scale = 0.5) =>
+    randn(shape, { dtype: 'float64', generator: g }).mul(scale).detach().requiresGrad_(true);
+  const inputs: (Tensor | undefined)[] = [
+    r([batch, seq, inp], 1),
+    r([dirs, G * H, inp]),
+    r([dirs, G * H, H]),
+    r([dirs, 2 * G * H]),
+    tensor([3, 2], { dtype: 'int32' }),
+    r([batch, dirs, H]),
+  ];
+  if (kind === 'LSTM') inputs.push(r([batch, dirs, H]), r([dirs, 3 * H]));
+  const attrs: Record<string, unknown> = { hidden_size: H, direction: 'bidirectional', layout: 1 };
+  if (kind === 'RNN')
+    Object.assign(attrs, {
+      activations: ['Tanh', 'Affine'],
+      activation_alpha: [0.7],
+      activation_beta: [0.1],
+    });
+  if (kind === 'GRU') Object.assign(attrs, { linear_before_reset: seed % 2 });
+  if (kind === 'LSTM')
+    Object.assign(attrs, { activations: ['Sigmoid', 'Tanh', 'Softsign', 'HardSigmoid', 'Tanh', 'Tanh'] });
+  return { inputs, attrs };
+}
+
+test('RNN, GRU, LSTM: the op-composed forward equals the kernel, and gradients match finite differences', () => {
+  for (const [kind, seed] of [
+    ['RNN', 1],
+    ['GRU', 2],
+    ['GRU', 3],
+    ['LSTM', 4],
+    ['LSTM', 5],
+  ] as const) {
+    const { inputs, attrs } = randomCase(kind, seed);
+    const fast = run(kind, inputs, attrs);
+    const composed = composedRecurrent(kind, inputs, attrs as never);
+    for (const [i, t] of fast.entries()) assertClose(composed[i]!, t, { atol: 1e-12 });
+    const grads = inputs.map((t, i) => (i === 4 ? undefined : t)) as Tensor[];
+    const idx = grads.flatMap((t, i) => (t ? [i] : []));
+    gradcheck(
+      (...ts: Tensor[]) => {
+        const ins = [...inputs];
+        idx.forEach((i, k) => {
+          ins[i] = ts[k];
+        });
+        return run(kind, ins, attrs);
+      },
+      idx.map((i) => inputs[i]!),
+    );
+  }
 });
 
 test('ONNX conformance: RNN, GRU and LSTM node tests', () => {

@@ -6,7 +6,8 @@
 import type { DType } from '../../../runtime/dtype.js';
 import { broadcastShapes, broadcastStrides, numel } from '../../../runtime/shape.js';
 import type { Tensor } from '../../../runtime/tensor.js';
-import { COMPUTE_ARGS, empty, flatIndex, grid, handleOf, launch, Params, paramsDecl, setViewPacker, upload } from '../runtime.js';
+import { reprOf } from '../repr.js';
+import { COMPUTE_ARGS, empty, flatIndex, gpu, grid, handleOf, launch, Params, paramsDecl, setViewPacker, upload } from '../runtime.js';
 import { type Kind, load, storage, store, withHelpers } from '../wgsl.js';
 
 export type LoadAs = Kind | 'raw';
@@ -108,9 +109,36 @@ ${spec.extra ?? ''}
   ${lines.join('\n  ')}
   out[${spec.dest ? `o${k}` : 'gi'}] = ${value};
 }`);
-  launch(code, [...ins.map(handleOf), handleOf(out)], p, grid(n, WG));
+  const bufs = [...ins.map(handleOf), handleOf(out)];
+  const limit = gpu().maxBinding;
+  if (!flat || spec.dest || bufs.every((b) => b.bytes <= limit)) {
+    launch(code, bufs, p, grid(n, WG));
+    return out;
+  }
+  // Over the binding limit: a flat walk runs in chunks, each binding the part of every buffer it reads.
+  const all = [...ins, out];
+  const eb = Math.max(...all.map((t) => reprOf(t.dtype).bytes));
+  const chunk = Math.floor((limit - 2 * ALIGN) / eb / 64) * 64;
+  for (let start = 0; start < n; start += chunk) {
+    const len = Math.min(chunk, n - start);
+    const q = new Params().u(len).u(...shape.map(() => len));
+    const ranges: [number, number][] = [];
+    all.forEach((t, j) => {
+      const b = reprOf(t.dtype).bytes;
+      const first = ((j < k ? t.offset : 0) + start) * b;
+      const at = Math.floor(first / ALIGN) * ALIGN;
+      const size = Math.min(Math.ceil((first - at + len * b) / 4) * 4, handleOf(t).bytes - at);
+      ranges.push([at, size]);
+      if (j < k) q.u((first - at) / b, ...strides[j]!);
+    });
+    if (consts) q.u(...consts.subarray(0, spec.consts!.length));
+    launch(code, bufs, q, grid(len, WG), ranges);
+  }
   return out;
 }
+
+/** Byte alignment of binding offsets (WebGPU's minStorageBufferOffsetAlignment is at most 256). */
+const ALIGN = 256;
 
 /** A contiguous copy of any GPU view (strides, offset, broadcast zeros). */
 export function contiguousCopy(t: Tensor): Tensor {

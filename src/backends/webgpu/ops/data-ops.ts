@@ -33,6 +33,7 @@ import { gemmShader, pickConfig } from '../kernels/gemm.js';
 import { encodeForGpu, reprOf } from '../repr.js';
 import { bufIn, COMPUTE_ARGS, empty, flatIndex, grid, handleOf, launch, MAX_WG, packed, Params, paramsDecl, upload } from '../runtime.js';
 import { load, storage, store } from '../wgsl.js';
+import { fill } from './misc-ops.js';
 import { onCpu, readNumbers } from './values.js';
 
 const floatOnGpu = (d: DType) => isFloat(d) && d !== 'float64';
@@ -103,13 +104,24 @@ function words(dtype: DType, value: number): Uint32Array {
   return new Uint32Array(encodeForGpu(dtype, enc.dataSync()));
 }
 
-/** Runs op `name`'s CPU kernel on element ids (1..n, int32) in place of input 0, giving the source of every output element. */
-function mapKernel(name: string, domain?: string, fillOf?: (inputs: OpInputs, attrs: Attrs) => number) {
-  return (inputs: OpInputs, attrs: Attrs, ctx: KernelContext): Tensor[] | string => {
+/**
+ * Runs op `name`'s CPU kernel on element ids (1..n, int32) in place of input 0, giving the source of
+ * every output element (0 where it writes its constant). `prep` zeroes an op's own fill value first,
+ * so the constant never reads as an id; `fillOf` gives the value the GPU writes there instead.
+ */
+function mapKernel(
+  name: string,
+  domain?: string,
+  fillOf?: (inputs: OpInputs, attrs: Attrs) => number,
+  prep?: (rest: (Tensor | undefined)[], attrs: Attrs) => [(Tensor | undefined)[], Attrs],
+) {
+  return (inputs: OpInputs, attrsIn: Attrs, ctx: KernelContext): Tensor[] | string => {
     const x = inputs[0]!;
     if (x.dtype === 'string') return 'with strings';
     if (x.numel() >= 2 ** 31 - 1) return 'on a tensor too large for int32 maps';
-    const rest = inputs.slice(1).map((t) => (t ? onCpu(t) : t));
+    let rest = inputs.slice(1).map((t) => (t ? onCpu(t) : t));
+    let attrs = attrsIn;
+    if (prep) [rest, attrs] = prep(rest, attrs);
     const key = keyOf([name, ctx.opset, x.shape, attrs, rest]);
     const def = findOp(name, Number.isFinite(ctx.opset) ? ctx.opset : undefined, domain)!;
     let outShape: number[] = [];
@@ -120,8 +132,8 @@ function mapKernel(name: string, domain?: string, fillOf?: (inputs: OpInputs, at
       return r;
     });
     outShape = [...map.shape];
-    const fill = fillOf ? fillOf(inputs, attrs) : 0;
-    return [gatherMapped(x, map, outShape, 1, words(x.dtype, fill))];
+    const value = fillOf ? fillOf(inputs, attrsIn) : 0;
+    return [gatherMapped(x, map, outShape, 1, words(x.dtype, value))];
   };
 }
 
@@ -210,7 +222,7 @@ function scatterAdd(values: Tensor, map: Tensor, shape: readonly number[], dtype
   const k = reprOf(dtype).kind;
   const accDtype: DType = k === 'f32' ? 'float32' : k === 'i32' ? 'int32' : 'uint32';
   const n = numel(shape);
-  const acc = elementwise({ inputs: [], loads: [], expr: '0u', outDtype: accDtype, rawOut: true, outShape: shape });
+  const acc = fill(shape, accDtype, new Uint32Array(2));
   const m = values.numel();
   if (m > 0 && n > 0) {
     const p = new Params().u(m, n);
@@ -491,11 +503,16 @@ export function registerDataKernels(): void {
   }
   gpuKernel(
     'Pad',
-    mapKernel('Pad', undefined, (inputs, attrs) => {
-      const cv = inputs[2];
-      if (cv && cv.numel() > 0) return readNumbers(cv)[0]!;
-      return typeof attrs.value === 'number' ? attrs.value : 0;
-    }),
+    mapKernel(
+      'Pad',
+      undefined,
+      (inputs, attrs) => {
+        const cv = inputs[2];
+        if (cv && cv.numel() > 0) return readNumbers(cv)[0]!;
+        return typeof attrs.value === 'number' ? attrs.value : 0;
+      },
+      (rest, attrs) => [rest.map((t, i) => (i === 1 ? undefined : t)), attrs.value === undefined ? attrs : { ...attrs, value: 0 }],
+    ),
   );
   for (const [name, domain] of [
     ['ScatterAddFlat', SHAPE_DOMAIN],

@@ -80,12 +80,12 @@ const UNARY: Record<string, UnaryDef> = {
   BitwiseNot: { e: { i: '~v0', u: '~v0', x: '~v0' } },
   Relu: { e: { f: 'select(v0, 0.0, v0 < 0.0)', i: 'max(v0, 0)', u: 'v0' } },
   LeakyRelu: { e: F('select(v0, c0 * v0, v0 < 0.0)'), consts: (a) => [attrFloat(a, 'alpha')] },
-  Elu: { e: F('select(v0, c0 * (exp(v0) - 1.0), v0 < 0.0)'), consts: (a) => [attrFloat(a, 'alpha')] },
+  Elu: { e: F('select(v0, c0 * expm1_(v0), v0 < 0.0)'), consts: (a) => [attrFloat(a, 'alpha')] },
   Selu: {
-    e: F('select(c1 * v0, c1 * c0 * (exp(v0) - 1.0), v0 <= 0.0)'),
+    e: F('select(c1 * v0, c1 * c0 * expm1_(v0), v0 <= 0.0)'),
     consts: (a) => [attrFloat(a, 'alpha'), attrFloat(a, 'gamma')],
   },
-  Celu: { e: F('select(c0 * (exp(v0 / c0) - 1.0), v0, v0 > 0.0)'), consts: (a) => [attrFloat(a, 'alpha')] },
+  Celu: { e: F('select(c0 * expm1_(v0 / c0), v0, v0 > 0.0)'), consts: (a) => [attrFloat(a, 'alpha')] },
   HardSigmoid: { e: F('clip01_(c0 * v0 + c1)'), consts: (a) => [attrFloat(a, 'alpha'), attrFloat(a, 'beta')] },
   HardSwish: { e: F('v0 * clip01_(v0 / 6.0 + 0.5)') },
   Sigmoid: { e: F('sigmoid_(v0)') },
@@ -329,6 +329,21 @@ export function registerElementwiseKernels(): void {
       return typeof r === 'string' ? r : [r];
     });
   }
+  // tessera::Indicator: 1 where a <cmp> b (broadcasting), else 0, in a's dtype (gradient masks).
+  gpuKernel(
+    'Indicator',
+    (inputs, attrs) => {
+      const [a, b] = [inp(inputs, 0, 'Indicator'), inp(inputs, 1, 'Indicator')];
+      const cmpOp = { eq: '==', gt: '>', lt: '<' }[attrString(attrs, 'cmp', 'eq')];
+      if (!cmpOp) throw new TesseraError('INVALID_ARGUMENT', `Indicator: cmp must be eq, gt or lt, got '${attrString(attrs, 'cmp')}'`);
+      const k = kindOf(a.dtype);
+      if (k === 'x') return noKernel(a.dtype);
+      const test = k === 'f' ? `!isnan_(v0) && !isnan_(v1) && v0 ${cmpOp} v1` : `v0 ${cmpOp} v1`;
+      const one = k === 'f' ? ['0.0', '1.0'] : k === 'i' ? ['0', '1'] : ['0u', '1u'];
+      return [elementwise({ inputs: [a, b], loads: [k, k], expr: `select(${one[0]}, ${one[1]}, ${test})`, outDtype: a.dtype })];
+    },
+    { domain: 'tessera' },
+  );
   gpuKernel('Where', (inputs) => {
     const [c, x, y] = [inp(inputs, 0, 'Where'), inp(inputs, 1, 'Where'), inp(inputs, 2, 'Where')];
     return [where(c, x, y)];

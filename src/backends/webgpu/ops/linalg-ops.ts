@@ -12,7 +12,7 @@ import { broadcastStrides, fmtShape, numel, sameShape } from '../../../runtime/s
 import type { Tensor } from '../../../runtime/tensor.js';
 import { gpuKernel } from '../fallback.js';
 import { gemmShader, pickConfig } from '../kernels/gemm.js';
-import { empty, handleOf, launch, MAX_WG, Params, paramsDecl, upload } from '../runtime.js';
+import { BindingLimitError, empty, gpu, handleOf, launch, MAX_WG, Params, paramsDecl, upload } from '../runtime.js';
 import { storage, store } from '../wgsl.js';
 
 const floatOnGpu = (d: DType) => isFloat(d) && d !== 'float64';
@@ -54,38 +54,65 @@ function batchedGemm(
   const out = empty([...batch, M, N], dtype);
   if (M * N * Z === 0) return out;
   const nb = batch.length;
-  const p = new Params().u(M, N, K);
-  if (nb === 0) p.u(A.off, B.off);
-  else p.u(...batch, ...A.batch, ...B.batch, A.off, B.off);
-  const strideBase = p.length;
-  p.u(A.rs, A.cs, B.rs, B.cs);
-  const hasC = extra && 'C' in extra;
-  let cBase = 0;
-  if (extra) {
-    cBase = p.length;
-    p.f(extra.alpha, hasC ? extra.beta : 0);
-    if (hasC) p.u(extra.C.off, extra.C.rs, extra.C.cs);
-  }
+  const hasC = extra !== undefined && 'C' in extra;
   const cfg = pickConfig(M);
   const bindings = [handleOf(A.t), handleOf(B.t), ...(hasC ? [handleOf(extra.C.t)] : []), handleOf(out)];
   const outBinding = bindings.length - 1;
+  // Params: M, N (of this launch), K, batch layout and offsets, strides, then N of the whole output and
+  // the first column this launch computes (launches over column blocks when B is over the binding limit).
+  const build = (n: number, bOff: number, col0: number) => {
+    const p = new Params().u(M, n, K);
+    if (nb === 0) p.u(A.off, bOff);
+    else p.u(...batch, ...A.batch, ...B.batch, A.off, bOff);
+    p.u(A.rs, A.cs, B.rs, B.cs, N, col0);
+    if (extra) p.f(extra.alpha, hasC ? extra.beta : 0);
+    if (hasC) p.u(extra.C.off, extra.C.rs, extra.C.cs);
+    return p;
+  };
+  const p0 = build(N, B.off, 0);
+  const strideBase = nb === 0 ? 5 : 5 + 3 * nb;
+  const cBase = strideBase + 6;
   let value = 'v';
   if (extra) value = `v * pf(${cBase}u)`;
-  if (hasC) value = `${value} + pf(${cBase + 1}u) * c[pu(${cBase + 2}u) + row * pu(${cBase + 3}u) + col * pu(${cBase + 4}u)]`;
+  if (hasC) value = `${value} + pf(${cBase + 1}u) * c[pu(${cBase + 2}u) + row * pu(${cBase + 3}u) + gc * pu(${cBase + 4}u)]`;
   const code = gemmShader(cfg, {
     decls: `${storage(0, 'a', A.t.dtype, 'read')}
 ${storage(1, 'b', B.t.dtype, 'read')}
 ${hasC ? storage(2, 'c', extra.C.t.dtype, 'read') : ''}
 ${storage(outBinding, 'out', dtype, 'read_write')}
-${paramsDecl(outBinding + 1, p.vec4s)}`,
+${paramsDecl(outBinding + 1, p0.vec4s)}`,
     prologue: batchPrologue(nb, ['a', 'b']),
     loadA: `a[aBase + row * pu(${strideBase}u) + k * pu(${strideBase + 1}u)]`,
     loadB: `b[bBase + k * pu(${strideBase + 2}u) + col * pu(${strideBase + 3}u)]`,
-    store: `out[(batch * M + row) * N + col] = ${store(value, dtype)};`,
+    store: `let gc = col + pu(${strideBase + 5}u); out[(batch * M + row) * pu(${strideBase + 4}u) + gc] = ${store(value, dtype)};`,
   });
   const TM = cfg.wy * cfg.ry;
   const TN = cfg.wx * 4;
-  launch(code, bindings, p, [Math.ceil(N / TN), Math.ceil(M / TM), Z]);
+  const limit = gpu().maxBinding;
+  const bBuf = handleOf(B.t);
+  if (bBuf.bytes <= limit) {
+    launch(code, bindings, p0, [Math.ceil(N / TN), Math.ceil(M / TM), Z]);
+    return out;
+  }
+  // B over the binding limit (a large fully connected layer on a small adapter): when each column of B
+  // is a compact block (B^T row-major, transB=1), bind and compute blocks of columns one launch each.
+  if (Z !== 1 || B.rs * (K - 1) >= B.cs || bindings.some((b) => b !== bBuf && b.bytes > limit)) {
+    throw new BindingLimitError(bBuf.bytes, limit);
+  }
+  const eb = 4;
+  const cols = Math.max(1, Math.floor((limit - 2 * 256) / (B.cs * eb)));
+  for (let n0 = 0; n0 < N; n0 += cols) {
+    const n = Math.min(cols, N - n0);
+    const first = (B.off + n0 * B.cs) * eb;
+    const at = Math.floor(first / 256) * 256;
+    const span = ((n - 1) * B.cs + (K - 1) * B.rs + 1) * eb;
+    const ranges: ([number, number] | null)[] = bindings.map(() => null);
+    ranges[1] = [at, Math.min(Math.ceil((first - at + span) / 4) * 4, bBuf.bytes - at)];
+    bindings.forEach((b, i) => {
+      if (i !== 1) ranges[i] = [0, b.bytes];
+    });
+    launch(code, bindings, build(n, (first - at) / eb, n0), [Math.ceil(n / TN), Math.ceil(M / TM), 1], ranges);
+  }
   return out;
 }
 

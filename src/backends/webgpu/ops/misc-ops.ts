@@ -19,11 +19,11 @@ import { readNumbers, readScalar } from './values.js';
 
 /** A GPU tensor of `shape` with every element's stored words equal to `words`. */
 export function fill(shape: readonly number[], dtype: DType, words: Uint32Array): Tensor {
-  const x64 = reprOf(dtype).bytes === 8;
+  const r = reprOf(dtype);
   return elementwise({
     inputs: [],
     loads: [],
-    expr: x64 ? 'vec2<u32>(cu0, cu1)' : 'cu0',
+    expr: r.bytes === 8 ? 'vec2<u32>(cu0, cu1)' : r.wgsl === 'u32' ? 'cu0' : `bitcast<${r.wgsl}>(cu0)`,
     outDtype: dtype,
     rawOut: true,
     outShape: shape,

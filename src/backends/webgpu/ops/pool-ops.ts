@@ -15,7 +15,7 @@ import { numel } from '../../../runtime/shape.js';
 import type { Tensor } from '../../../runtime/tensor.js';
 import { gpuKernel } from '../fallback.js';
 import { bufIn, COMPUTE_ARGS, empty, flatIndex, grid, handleOf, launch, Params, paramsDecl } from '../runtime.js';
-import { load, storage, store, withHelpers } from '../wgsl.js';
+import { load, storage, store, storeF32, withHelpers } from '../wgsl.js';
 
 type Mode = 'max' | 'avg' | 'lp';
 
@@ -37,6 +37,7 @@ function tapLoops(r: number, body: string): string {
   let p${d} = i32(o${d} * ${W(r, 3, d)} + k${d} * ${W(r, 4, d)}) - ${W(r, 5, d)};
   if (p${d} < 0 || p${d} >= i32(${W(r, 0, d)})) { continue; }
   let off${d} = ${d === 0 ? `u32(p0)` : `off${d - 1} * ${W(r, 0, d)} + u32(p${d})`};
+  ${d === r - 1 ? `let off = off${d};` : ''}
   ${inner}
 }`;
   }
@@ -52,13 +53,13 @@ function outCoords(r: number): string {
 }
 
 /** Product over axes of the window taps inside the padded input (count_include_pad's divisor). */
-function padCount(r: number): string {
-  const lines = ['var pc = 1u;'];
+function padCount(r: number, name = 'pc'): string {
+  const lines = [`var ${name} = 1u;`];
   for (let d = 0; d < r; d++) {
     lines.push(`{ var c = 0u; for (var k = 0u; k < ${W(r, 2, d)}; k = k + 1u) {
     let p = i32(o${d} * ${W(r, 3, d)} + k * ${W(r, 4, d)}) - ${W(r, 5, d)};
     if (p >= -${W(r, 5, d)} && p < i32(${W(r, 0, d)}) + ${W(r, 6, d)}) { c = c + 1u; } }
-    pc = pc * c; }`);
+    ${name} = ${name} * c; }`);
   }
   return lines.join('\n  ');
 }
@@ -116,7 +117,7 @@ ${paramsDecl(ind ? 3 : 2, p.vec4s)}
   ${mode === 'avg' && opts.includePad ? padCount(r) : ''}
   ${tapLoops(r, body)}
   ${mode === 'max' ? 'if (arg < 0 && first >= 0) { arg = first; best = ' + load('x[q * P + u32(first)]', x.dtype, 'f') + '; }' : ''}
-  y[gi] = ${store(result, x.dtype)};
+  y[gi] = ${storeF32(result, x.dtype)};
   ${ind ? `if (arg < 0) { arg = 0; }\n  ${colMajor}\n  ind[gi] = vec2<u32>(q * P + u32(arg), 0u);` : ''}
 }`);
   launch(code, [bufIn(x), handleOf(y), ...(ind ? [handleOf(ind)] : [])], p, grid(n, 64));
@@ -138,7 +139,7 @@ function avgPoolGrad(dy: Tensor, inShape: number[], win: Window, includePad: boo
   lines.push('let q = rest;');
   let body = `{
   var cnt = 1u;
-  ${includePad ? padCount(r).replace('var pc', 'var pcx') : ''}
+  ${includePad ? padCount(r, 'pcx') : ''}
   ${Array.from({ length: r }, (_, d) => `{ var c = 0u; for (var k = 0u; k < ${W(r, 2, d)}; k = k + 1u) { let p = i32(o${d} * ${W(r, 3, d)} + k * ${W(r, 4, d)}) - ${W(r, 5, d)}; if (p >= 0 && p < i32(${W(r, 0, d)})) { c = c + 1u; } } cnt = cnt * c; }`).join('\n  ')}
   let div = ${includePad ? 'f32(pcx)' : 'f32(cnt)'};
   acc = acc + ${load('dy[q * L + lo]', dy.dtype, 'f')} / div;

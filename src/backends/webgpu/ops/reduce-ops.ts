@@ -16,6 +16,7 @@ import { gpuKernel } from '../fallback.js';
 import { contiguousCopy, elementwise } from '../kernels/elementwise.js';
 import { argReduce, type ReduceSpec, reduce, softmaxRows } from '../kernels/reduce.js';
 import { type Kind, kindOf } from '../wgsl.js';
+import { onCpu } from './values.js';
 
 type Specs = Partial<Record<Kind, ReduceSpec>>;
 
@@ -99,21 +100,21 @@ const out1 = (r: Tensor | string) => (typeof r === 'string' ? r : [r]);
 export function registerReduceKernels(): void {
   gpuKernel('ReduceSum', (inputs, attrs) => {
     const x = inputs[0]!;
-    const axes = reduceAxes('ReduceSum', x, inputs[1], attrs);
+    const axes = reduceAxes('ReduceSum', x, inputs[1] && onCpu(inputs[1]), attrs);
     if (axes.length === 0) return [contiguousCopy(x)];
     return out1(reduceOp('ReduceSum', x, axes, attrInt(attrs, 'keepdims', 1) !== 0));
   });
   for (const name of Object.keys(SPECS).filter((n) => n !== 'ReduceSum')) {
     gpuKernel(name, (inputs, attrs) => {
       const x = inputs[0]!;
-      const axes = resolveAxes(name, x, inputs[1], attrs);
+      const axes = resolveAxes(name, x, inputs[1] && onCpu(inputs[1]), attrs);
       if (axes === null) return [contiguousCopy(x)];
       return out1(reduceOp(name, x, axes, attrInt(attrs, 'keepdims') !== 0));
     });
   }
   gpuKernel('ReduceLogSumExp', (inputs, attrs) => {
     const x = inputs[0]!;
-    const axes = resolveAxes('ReduceLogSumExp', x, inputs[1], attrs);
+    const axes = resolveAxes('ReduceLogSumExp', x, inputs[1] && onCpu(inputs[1]), attrs);
     if (axes === null) return [contiguousCopy(x)];
     return out1(logSumExp(x, axes, attrInt(attrs, 'keepdims') !== 0));
   });

@@ -20,7 +20,8 @@ export function ticks(lo, hi, count = 5) {
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
   const out = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step)
+    out.push(Number(v.toPrecision(12)));
   return out;
 }
 
@@ -58,15 +59,20 @@ export class LineChart {
     svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
     svg.setAttribute('width', String(width));
     svg.setAttribute('height', String(height));
-    const pad = { l: 56, r: 12, t: 10, b: 40 };
+    // The legend sits in the top band, above the plot.
+    const pad = { l: 56, r: 24, t: 26, b: 40 };
     const all = series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
     svg.setAttribute('data-points', String(all.length));
     if (!all.length) {
-      const t = el('text', { x: width / 2, y: height / 2, 'text-anchor': 'middle', class: 'chart-empty' }, svg);
+      const t = el(
+        'text',
+        { x: width / 2, y: height / 2, 'text-anchor': 'middle', class: 'chart-empty' },
+        svg,
+      );
       t.textContent = this.opts.empty ?? 'no data yet';
       return;
     }
-    let x0 = Math.min(...all.map((p) => p[0]));
+    const x0 = Math.min(...all.map((p) => p[0]));
     let x1 = Math.max(...all.map((p) => p[0]));
     let y0 = Math.min(...all.map((p) => p[1]));
     let y1 = Math.max(...all.map((p) => p[1]));
@@ -90,17 +96,29 @@ export class LineChart {
     }
     const xt = ticks(x0, x1, 6).filter((v) => !this.opts.integerX || Number.isInteger(v));
     for (const v of xt) {
-      const t = el('text', { x: sx(v), y: height - pad.b + 16, 'text-anchor': 'middle', class: 'chart-tick' }, svg);
+      const t = el(
+        'text',
+        { x: sx(v), y: height - pad.b + 16, 'text-anchor': 'middle', class: 'chart-tick' },
+        svg,
+      );
       t.textContent = formatTick(v);
     }
-    el('line', { x1: pad.l, x2: width - pad.r, y1: height - pad.b, y2: height - pad.b, class: 'chart-axis' }, svg);
+    el(
+      'line',
+      { x1: pad.l, x2: width - pad.r, y1: height - pad.b, y2: height - pad.b, class: 'chart-axis' },
+      svg,
+    );
     el('line', { x1: pad.l, x2: pad.l, y1: pad.t, y2: height - pad.b, class: 'chart-axis' }, svg);
     if (this.opts.xLabel) {
-      const t = el('text', { x: (pad.l + width - pad.r) / 2, y: height - 6, 'text-anchor': 'middle', class: 'chart-label' }, svg);
+      const t = el(
+        'text',
+        { x: (pad.l + width - pad.r) / 2, y: height - 6, 'text-anchor': 'middle', class: 'chart-label' },
+        svg,
+      );
       t.textContent = this.opts.xLabel;
     }
 
-    let lx = pad.l + 8;
+    let lx = pad.l;
     series.forEach((s, i) => {
       const color = s.color ?? PALETTE[i % PALETTE.length];
       const pts = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
@@ -123,8 +141,8 @@ export class LineChart {
         }
       }
       // Legend along the top.
-      el('rect', { x: lx, y: pad.t + 2, width: 10, height: 10, fill: color, rx: 2 }, svg);
-      const t = el('text', { x: lx + 14, y: pad.t + 11, class: 'chart-legend' }, svg);
+      el('rect', { x: lx, y: 6, width: 10, height: 10, fill: color, rx: 2 }, svg);
+      const t = el('text', { x: lx + 14, y: 15, class: 'chart-legend' }, svg);
       t.textContent = s.name;
       lx += 24 + 7 * s.name.length;
     });
