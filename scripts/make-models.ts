@@ -254,7 +254,7 @@ async function makeMlp(): Promise<void> {
       max_queue_delay_microseconds: 2000,
       default_queue_policy: { max_queue_size: 1024 },
     },
-    version_policy: { latest: { num_versions: 1 } },
+    version_policy: { latest: { num_versions: 2 } }, // a fine-tuned version serves beside the one it came from
     device: 'cpu',
   });
   console.log(
@@ -330,7 +330,7 @@ async function makeCnn(): Promise<void> {
       max_queue_delay_microseconds: 5000,
       default_queue_policy: { max_queue_size: 256 },
     },
-    version_policy: { latest: { num_versions: 1 } },
+    version_policy: { latest: { num_versions: 2 } }, // a fine-tuned version serves beside the one it came from
     device: 'cpu',
   });
   console.log(

@@ -33,4 +33,11 @@ const r = spawnSync(
   ],
   { stdio: 'inherit' },
 );
-process.exit(r.status ?? 1);
+let status = r.status ?? 1;
+// The WebGPU suite runs after, in its own processes (scripts/run-webgpu-tests.mjs), on the whole run
+// only; TESSERA_SKIP_WEBGPU=1 leaves it out.
+if (!filter.length && process.env.TESSERA_SKIP_WEBGPU !== '1') {
+  const w = spawnSync(process.execPath, [join('scripts', 'run-webgpu-tests.mjs')], { stdio: 'inherit' });
+  if (status === 0) status = w.status ?? 1;
+}
+process.exit(status);

@@ -8,6 +8,7 @@
 //
 // --repeat N (or TESSERA_WEBGPU_REPEAT) runs the whole suite N times in a row and stops at the
 // first failing round: the stability check (a crash in Dawn shows up as a signal exit).
+// TESSERA_WEBGPU_FULL=1 adds the light/ and real-model conformance gate (round 1 only).
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,7 +30,10 @@ if (filter.length) files = files.filter((f) => filter.some((x) => f.includes(x))
 // Dawn's OpenGL ES backend reaches Mesa through EGL: without a display it needs the surfaceless platform.
 const env = { ...process.env, EGL_PLATFORM: process.env.EGL_PLATFORM ?? 'surfaceless' };
 
-const probe = spawnSync(process.execPath, ['--import', 'tsx', join('scripts', 'webgpu-probe.ts')], { env, encoding: 'utf8' });
+const probe = spawnSync(process.execPath, ['--import', 'tsx', join(dir, 'probe.ts')], {
+  env,
+  encoding: 'utf8',
+});
 if (probe.status !== 0) {
   const why = (probe.stdout + probe.stderr).trim().split('\n').slice(-3).join('\n');
   if (process.env.TESSERA_WEBGPU_REQUIRED === '1') {
@@ -43,13 +47,27 @@ console.log(probe.stdout.trim());
 
 for (let round = 1; round <= repeat; round++) {
   if (repeat > 1) console.log(`\n=== WebGPU suite, round ${round} of ${repeat} ===`);
+  // TESSERA_WEBGPU_FULL (light/ and real models, minutes on a software adapter) applies to round 1.
+  const roundEnv = round === 1 ? env : { ...env, TESSERA_WEBGPU_FULL: '0' };
   const r = spawnSync(
     process.execPath,
-    ['--expose-gc', '--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
-    { stdio: 'inherit', env },
+    [
+      '--expose-gc',
+      '--import',
+      'tsx',
+      '--test',
+      '--test-concurrency=1',
+      '--test-reporter=spec',
+      // A hang fails the run rather than blocking CI.
+      '--test-timeout=900000',
+      ...files,
+    ],
+    { stdio: 'inherit', env: roundEnv },
   );
   if (r.status !== 0) {
-    console.error(`WebGPU suite failed in round ${round} (${r.signal ? `signal ${r.signal}` : `exit code ${r.status}`})`);
+    console.error(
+      `WebGPU suite failed in round ${round} (${r.signal ? `signal ${r.signal}` : `exit code ${r.status}`})`,
+    );
     process.exit(r.status || 1);
   }
 }

@@ -31,7 +31,9 @@ const start = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scrip
 const server = await startServe([], { TESSERA_THREADS: '' }, start.split(/\s+/).slice(1));
 let failed = false;
 try {
-  console.log(`soak: ${minutes} min, ${connections} connections, rounds of ${roundS} s, against ${server.url}`);
+  console.log(
+    `soak: ${minutes} min, ${connections} connections, rounds of ${roundS} s, against ${server.url}`,
+  );
   await runLoad({ url: server.url, connections, seconds: Number(values.warmup), cnn: true });
   const base = await serverMemory(server.url);
   console.log(`after warm-up: RSS ${mib(base.rss)} MiB, heap ${mib(base.heapUsed)} MiB`);
@@ -47,7 +49,17 @@ try {
     p99s.push(r.p99);
     if (r.non2xx || r.errors || r.timeouts) failed = true;
     console.log(
-      [i, r.requests, Math.round(r.rps), r.p50, r.p99, r.non2xx, r.errors + r.timeouts, mib(last.rss), mib(last.heapUsed)]
+      [
+        i,
+        r.requests,
+        Math.round(r.rps),
+        r.p50,
+        r.p99,
+        r.non2xx,
+        r.errors + r.timeouts,
+        mib(last.rss),
+        mib(last.heapUsed),
+      ]
         .map((v, k) => String(v).padStart(k === 0 ? 5 : 8))
         .join(''),
     );

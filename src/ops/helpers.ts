@@ -6,18 +6,26 @@ import { fmtShape, sameShape } from '../runtime/shape.js';
 import type { Tensor } from '../runtime/tensor.js';
 import { type Attrs, dispatch1, type OpInputs } from './registry.js';
 
-export function attrInt(attrs: Attrs, name: string, def?: number): number {
+/** `op: ` for messages when the caller names its op (the optional last argument of the attr readers). */
+const opPrefix = (op?: string) => (op ? `${op}: ` : '');
+const describe = (v: unknown) => (Array.isArray(v) ? `a list` : `${typeof v} ${JSON.stringify(v)}`);
+
+export function attrInt(attrs: Attrs, name: string, def?: number, op?: string): number {
   const v = attrs[name];
   if (v === undefined) {
-    if (def === undefined) throw new TesseraError('INVALID_ARGUMENT', `attribute '${name}' is required`);
+    if (def === undefined)
+      throw new TesseraError('INVALID_ARGUMENT', `${opPrefix(op)}attribute '${name}' is required`);
     return def;
   }
   if (typeof v !== 'number')
-    throw new TesseraError('INVALID_ARGUMENT', `attribute '${name}' must be a number`);
+    throw new TesseraError(
+      'INVALID_ARGUMENT',
+      `${opPrefix(op)}attribute '${name}' must be a number, got ${describe(v)}`,
+    );
   return v;
 }
-export function attrFloat(attrs: Attrs, name: string, def?: number): number {
-  return attrInt(attrs, name, def);
+export function attrFloat(attrs: Attrs, name: string, def?: number, op?: string): number {
+  return attrInt(attrs, name, def, op);
 }
 export function attrInts(attrs: Attrs, name: string): number[] | undefined;
 export function attrInts(attrs: Attrs, name: string, def: number[]): number[];
@@ -25,18 +33,25 @@ export function attrInts(attrs: Attrs, name: string, def?: number[]): number[] |
   const v = attrs[name];
   if (v === undefined) return def;
   if (!Array.isArray(v) || v.some((x) => typeof x !== 'number')) {
-    throw new TesseraError('INVALID_ARGUMENT', `attribute '${name}' must be a list of numbers`);
+    throw new TesseraError(
+      'INVALID_ARGUMENT',
+      `attribute '${name}' must be a list of numbers, got ${describe(v)}`,
+    );
   }
   return v as number[];
 }
-export function attrString(attrs: Attrs, name: string, def?: string): string {
+export function attrString(attrs: Attrs, name: string, def?: string, op?: string): string {
   const v = attrs[name];
   if (v === undefined) {
-    if (def === undefined) throw new TesseraError('INVALID_ARGUMENT', `attribute '${name}' is required`);
+    if (def === undefined)
+      throw new TesseraError('INVALID_ARGUMENT', `${opPrefix(op)}attribute '${name}' is required`);
     return def;
   }
   if (typeof v !== 'string')
-    throw new TesseraError('INVALID_ARGUMENT', `attribute '${name}' must be a string`);
+    throw new TesseraError(
+      'INVALID_ARGUMENT',
+      `${opPrefix(op)}attribute '${name}' must be a string, got ${describe(v)}`,
+    );
   return v;
 }
 

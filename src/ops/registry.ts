@@ -171,24 +171,57 @@ export function dispatch(
   opts: DispatchOptions = {},
 ): Tensor[] {
   const def = getOp(name, opts.opset, opts.domain);
+  return dispatchResolved(def, name, inputs, mergeDefaults(def, attrs), attrs, opts);
+}
+
+/** The attributes a kernel of `def` sees: its defaults under the caller's (undefined dropped). */
+export function mergeDefaults(def: OpDef, attrs: Attrs): Attrs {
+  return def.defaults ? { ...def.defaults, ...dropUndefined(attrs) } : attrs;
+}
+
+/**
+ * `dispatch` with the definition already looked up (getOp) and the attributes already merged
+ * (mergeDefaults): the graph executor resolves both once per node. `attrs` is what the caller gave
+ * (for the dispatch observer). Same checks, kernels, fallback and tape as `dispatch`.
+ */
+export function dispatchResolved(
+  def: OpDef,
+  name: string,
+  inputs: OpInputs,
+  merged: Attrs,
+  attrs: Attrs,
+  opts: DispatchOptions,
+): Tensor[] {
   const opset = opts.opset ?? Number.POSITIVE_INFINITY;
-  const where = opts.node ? `${name} (node ${opts.node})` : name;
   if (def.minInputs !== undefined && inputs.length < def.minInputs) {
+    const where = opts.node ? `${name} (node ${opts.node})` : name;
     throw new TesseraError(
       'INVALID_ARGUMENT',
       `${where}: expects at least ${def.minInputs} inputs, got ${inputs.length}`,
     );
   }
   if (def.maxInputs !== undefined && inputs.length > def.maxInputs) {
+    const where = opts.node ? `${name} (node ${opts.node})` : name;
     throw new TesseraError(
       'INVALID_ARGUMENT',
       `${where}: expects at most ${def.maxInputs} inputs, got ${inputs.length}`,
     );
   }
-  const merged = def.defaults ? { ...def.defaults, ...dropUndefined(attrs) } : attrs;
   // A non-CPU input decides the device, so a CPU constant beside a GPU tensor (in any position) is
   // uploaded by the GPU kernel rather than handing a GPU tensor to a CPU kernel.
-  const device = (inputs.find((t) => t !== undefined && t.device !== 'cpu') ?? inputs.find((t) => t !== undefined))?.device ?? 'cpu';
+  let device: Device = 'cpu';
+  let seen = false;
+  for (const t of inputs) {
+    if (t === undefined) continue;
+    if (t.device !== 'cpu') {
+      device = t.device;
+      break;
+    }
+    if (!seen) {
+      seen = true;
+      device = t.device;
+    }
+  }
   const ctx: KernelContext = {
     op: name,
     opset,

@@ -183,6 +183,9 @@ export function backward(root: Tensor, grad?: Tensor, opts: BackwardOptions = {}
         }
       }
     }
+    // Leaf gradients are summed over the whole pass first, so a leaf's hooks see its total
+    // gradient once (as in torch), however many ops used the leaf.
+    const leafGrads = new Map<Tensor, Tensor>();
     const buffers = new Map<GradNode, (Tensor | null)[]>();
     const put = (n: GradNode, i: number, g: Tensor) => {
       let b = buffers.get(n);
@@ -208,7 +211,10 @@ export function backward(root: Tensor, grad?: Tensor, opts: BackwardOptions = {}
         if (t?.requiresGrad && g) {
           checkGrad(node, t, g);
           if (t.gradFn) put(t.gradFn, t.outputIndex, g);
-          else accumulateLeaf(t, g, createGraph);
+          else {
+            const prevG = leafGrads.get(t);
+            leafGrads.set(t, prevG ? o.add(prevG, g) : g);
+          }
         }
         const next = t?.requiresGrad ? t.gradFn : null;
         if (next) {
@@ -218,6 +224,7 @@ export function backward(root: Tensor, grad?: Tensor, opts: BackwardOptions = {}
         }
       });
     }
+    for (const [t, g] of leafGrads) accumulateLeaf(t, g, createGraph);
   } finally {
     setGradEnabled(prev);
   }

@@ -9,7 +9,15 @@
  * kernel allocates them.
  */
 import type { SubgraphRuntime } from '../ops/control/runtime.js';
-import { dispatch, type GraphAttr, type OpInputs } from '../ops/registry.js';
+import {
+  type Attrs,
+  dispatchResolved,
+  type GraphAttr,
+  getOp,
+  mergeDefaults,
+  type OpDef,
+  type OpInputs,
+} from '../ops/registry.js';
 import { setGradEnabled } from './autograd.js';
 import { TesseraError } from './errors.js';
 import {
@@ -21,7 +29,7 @@ import {
   type Value,
   valueStorages,
 } from './graph.js';
-import type { Storage, Tensor } from './tensor.js';
+import { type Storage, Tensor } from './tensor.js';
 
 /** Estimates the bytes a node's outputs will take, given its concrete inputs; undefined when unknown. */
 export type OutputEstimator = (
@@ -73,26 +81,38 @@ export class RunState {
   }
 
   account(v: Value | undefined): void {
-    for (const s of valueStorages(v) as Set<Storage>) {
-      if (this.excluded.has(s)) continue;
-      const c = this.counts.get(s) ?? 0;
-      this.counts.set(s, c + 1);
-      if (c === 0) {
-        this.liveBytes += storageBytes(s);
-        if (this.liveBytes > this.peakBytes) this.peakBytes = this.liveBytes;
-      }
+    if (v instanceof Tensor) {
+      this.accountStorage(v.storage);
+      return;
+    }
+    for (const s of valueStorages(v) as Set<Storage>) this.accountStorage(s);
+  }
+
+  private accountStorage(s: Storage): void {
+    if (this.excluded.has(s)) return;
+    const c = this.counts.get(s) ?? 0;
+    this.counts.set(s, c + 1);
+    if (c === 0) {
+      this.liveBytes += storageBytes(s);
+      if (this.liveBytes > this.peakBytes) this.peakBytes = this.liveBytes;
     }
   }
 
   release(v: Value | undefined): void {
-    for (const s of valueStorages(v) as Set<Storage>) {
-      const c = this.counts.get(s);
-      if (c === undefined) continue;
-      if (c <= 1) {
-        this.counts.delete(s);
-        this.liveBytes -= storageBytes(s);
-      } else this.counts.set(s, c - 1);
+    if (v instanceof Tensor) {
+      this.releaseStorage(v.storage);
+      return;
     }
+    for (const s of valueStorages(v) as Set<Storage>) this.releaseStorage(s);
+  }
+
+  private releaseStorage(s: Storage): void {
+    const c = this.counts.get(s);
+    if (c === undefined) return;
+    if (c <= 1) {
+      this.counts.delete(s);
+      this.liveBytes -= storageBytes(s);
+    } else this.counts.set(s, c - 1);
   }
 
   /** Throws when `extra` more bytes would cross the limit. */
@@ -278,21 +298,36 @@ export class GraphExecutor {
       checkFits: (bytes, what) => state.checkFits(bytes, () => what),
     };
     try {
-      plan.order.forEach((node, pos) => {
-        state.checkDeadline(`node '${node.name}' (${node.opType})`);
-        const inputs = node.inputs.map((name) => {
-          if (!name) return undefined;
+      const order = plan.order;
+      const timed = state.deadline !== Number.POSITIVE_INFINITY;
+      const limited = state.limit !== Number.POSITIVE_INFINITY;
+      for (let pos = 0; pos < order.length; pos++) {
+        const node = order[pos]!;
+        if (timed) state.checkDeadline(`node '${node.name}' (${node.opType})`);
+        const inputs: (Value | undefined)[] = new Array(node.inputs.length);
+        for (let i = 0; i < node.inputs.length; i++) {
+          const name = node.inputs[i];
+          if (!name) {
+            inputs[i] = undefined;
+            continue;
+          }
+          // Fast path: a value of this graph's run (the common case); else initializers and outer scopes.
+          if (env.has(name)) {
+            inputs[i] = env.get(name);
+            continue;
+          }
           if (!scope.has(name)) {
             throw new TesseraError(
               'INVALID_MODEL',
               `node '${node.name}' (${node.opType}): input '${name}' is not produced by any node, nor a graph input or initializer`,
             );
           }
-          return scope.get(name);
-        });
+          inputs[i] = scope.get(name);
+        }
         const outputs = this.runNode(node, inputs, runtime, state);
-        node.outputs.forEach((name, i) => {
-          if (!name) return;
+        for (let i = 0; i < node.outputs.length; i++) {
+          const name = node.outputs[i];
+          if (!name) continue;
           if (i >= outputs.length) {
             throw new TesseraError(
               'INVALID_MODEL',
@@ -303,8 +338,8 @@ export class GraphExecutor {
           env.set(name, v);
           owned.add(name);
           state.account(v);
-        });
-        state.checkFits(0, () => `node '${node.name}' (${node.opType})`);
+        }
+        if (limited) state.checkFits(0, () => `node '${node.name}' (${node.opType})`);
         for (const name of plan.freeAfter[pos]!) {
           if (keep.has(name) || !env.has(name)) continue;
           if (owned.has(name)) {
@@ -313,7 +348,7 @@ export class GraphExecutor {
           }
           env.delete(name);
         }
-      });
+      }
       return fetch.map((name) => {
         if (!scope.has(name))
           throw new TesseraError('INVALID_MODEL', `graph '${g.name}': output '${name}' is never produced`);
@@ -324,6 +359,9 @@ export class GraphExecutor {
       for (const name of owned) state.release(env.get(name));
     }
   }
+
+  /** Each node's op definition and merged attributes, looked up on its first run. */
+  private readonly resolved = new WeakMap<Node, { def: OpDef; merged: Attrs; opset: number }>();
 
   private runNode(
     node: Node,
@@ -337,7 +375,13 @@ export class GraphExecutor {
       if (bytes !== undefined) state.checkFits(bytes, () => `node '${node.name}' (${node.opType}) outputs`);
     }
     try {
-      return dispatch(node.opType, inputs as unknown as OpInputs, node.attrs, {
+      let r = this.resolved.get(node);
+      if (!r || r.opset !== opset) {
+        const def = getOp(node.opType, opset, node.domain);
+        r = { def, merged: mergeDefaults(def, node.attrs), opset };
+        this.resolved.set(node, r);
+      }
+      return dispatchResolved(r.def, node.opType, inputs as unknown as OpInputs, r.merged, node.attrs, {
         opset,
         domain: node.domain,
         node: node.name,

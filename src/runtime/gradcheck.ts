@@ -3,6 +3,8 @@
  * float64 (as torch.autograd.gradcheck). The function's outputs are reduced with fixed random
  * weights, so every output element contributes.
  */
+import { appendFileSync } from 'node:fs';
+import { setDispatchObserver } from '../ops/registry.js';
 import { noGrad } from './autograd.js';
 import { TesseraError } from './errors.js';
 import { Generator } from './random.js';
@@ -45,13 +47,30 @@ export function gradcheck(fn: Fn, inputs: Tensor[], opts: GradcheckOptions = {})
   const gen = new Generator(opts.seed ?? 1234);
   for (const t of inputs) {
     if (t.requiresGrad && (t.dtype !== 'float64' || !t.isContiguous() || !t.isLeaf)) {
-      throw new TesseraError('INVALID_ARGUMENT', 'gradcheck: inputs requiring grad must be contiguous float64 leaves');
+      throw new TesseraError(
+        'INVALID_ARGUMENT',
+        'gradcheck: inputs requiring grad must be contiguous float64 leaves',
+      );
     }
     t.grad = null;
   }
-  const outs = outputsOf(fn, inputs);
+  // The ops this check exercises with gradients (recorded to TESSERA_GRADCHECK_LOG when set, so
+  // scripts/gradcheck-coverage.mjs can list differentiable ops that no gradcheck covers).
+  const used = new Set<string>();
+  const prevObserver = setDispatchObserver((call) => {
+    if (call.outputs.some((o) => o.requiresGrad)) used.add(call.name);
+    prevObserver?.(call);
+  });
+  let outs: Tensor[];
+  try {
+    outs = outputsOf(fn, inputs);
+  } finally {
+    setDispatchObserver(prevObserver);
+  }
   const weights = outs.map((o) =>
-    o.requiresGrad ? Float64Array.from({ length: o.numel() }, () => gen.uniform() * 2 - 1) : (undefined as never),
+    o.requiresGrad
+      ? Float64Array.from({ length: o.numel() }, () => gen.uniform() * 2 - 1)
+      : (undefined as never),
   );
   // Analytical: backward of sum(w * out) for every differentiable output.
   let loss: Tensor | null = null;
@@ -86,5 +105,7 @@ export function gradcheck(fn: Fn, inputs: Tensor[], opts: GradcheckOptions = {})
       }
     }
   });
+  const log = process.env.TESSERA_GRADCHECK_LOG;
+  if (log && used.size) appendFileSync(log, `${[...used].join('\n')}\n`);
   return true;
 }

@@ -269,7 +269,12 @@ export function valueStorages(v: Value | undefined, out: Set<object> = new Set()
  * into them. Sessions optimize a copy so the caller's Model stays exportable.
  */
 export function cloneModel(model: Model): Model {
-  return { ...model, opsets: new Map(model.opsets), metadata: { ...model.metadata }, graph: cloneGraph(model.graph) };
+  return {
+    ...model,
+    opsets: new Map(model.opsets),
+    metadata: { ...model.metadata },
+    graph: cloneGraph(model.graph),
+  };
 }
 
 export function cloneGraph(g: Graph): Graph {

@@ -11,6 +11,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { markConstant } from '../backends/cpu/wasm/sgemm.js';
 import { importOnnxBytes } from '../importers/onnx/model.js';
 import { moveToDevice } from './device.js';
 import { type DataArray, type DType, isDType, storageMatches } from './dtype.js';
@@ -18,9 +19,9 @@ import { TesseraError } from './errors.js';
 import { GraphExecutor, type GraphPlan, RunState, storageBytes } from './executor.js';
 import {
   allNodes,
+  cloneModel,
   type Dim,
   fmtType,
-  cloneModel,
   type Graph,
   isTensorValue,
   type Model,
@@ -180,19 +181,32 @@ export class InferenceSession {
   /** Inputs backed by an initializer (IR < 4): feeding them is optional. */
   private readonly overridable: Set<string>;
 
-  private constructor(model: Model, options: SessionOptions, owned = false) {
+  /**
+   * When the graph's inputs include initializers (IR < 4), they are folded as constants here, and a
+   * run that feeds one of them goes to this session over an unfolded copy of the model instead.
+   */
+  private unfolded: InferenceSession | null = null;
+  private unfoldedSource: Model | null = null;
+
+  private constructor(model: Model, options: SessionOptions, owned = false, foldOverridable = true) {
     this.options = options;
     // Passes rewrite the graph: work on a copy unless the session imported the model itself.
     if (!owned) model = cloneModel(model);
     checkScopes(model.graph);
     checkModelOps(model);
+    const g0 = model.graph;
+    const overridable = new Set(g0.inputs.filter((i) => g0.initializers.has(i.name)).map((i) => i.name));
+    const foldInputs = foldOverridable && overridable.size > 0;
+    const callerStorages = new Set<object>(owned ? [] : [...g0.initializers.values()].map((t) => t.storage));
+    if (foldInputs) this.unfoldedSource = cloneModel(model);
     this.optimizations = optimizeModel(model, options.graphOptimizationLevel ?? 'all', options.passes, {
       memoryLimitBytes: options.memoryLimitBytes,
+      foldOverridableInputs: foldInputs,
     });
     if (options.device && options.device !== 'cpu') moveWeights(model.graph, options.device);
     this.model = model;
     const g = model.graph;
-    this.overridable = new Set(g.inputs.filter((i) => g.initializers.has(i.name)).map((i) => i.name));
+    this.overridable = overridable;
     const required = g.inputs.filter((i) => !this.overridable.has(i.name));
     for (const vi of g.inputs) {
       if (vi.type?.kind === 'unsupported') {
@@ -221,6 +235,19 @@ export class InferenceSession {
       }
     }
     this.weightStorages = weights;
+    // Weights of a model the session imported itself are never written again: let products keep
+    // them resident in WASM memory instead of copying them in on every run. (A Model handed in by
+    // the caller shares its tensors, which the caller may still change: only folded values.)
+    for (const graph of graphs) {
+      for (const [name, t] of graph.initializers) {
+        // Of a caller's model, only what the passes made (folded values) is the session's own.
+        if (!owned && (graph !== g || callerStorages.has(t.storage))) continue;
+        if (t.dtype === 'float32' && t.device === 'cpu' && !this.overridable.has(name)) {
+          const d = t.storage.data;
+          if (d instanceof Float32Array) markConstant(d);
+        }
+      }
+    }
     this.weightBytes = wb;
     const limit = options.memoryLimitBytes;
     if (limit !== undefined && wb > limit) {
@@ -303,6 +330,17 @@ export class InferenceSession {
   ): Record<string, Value> {
     const g = this.model.graph;
     const bound = this.bindFeeds(feeds);
+    if (this.unfoldedSource) {
+      for (const name of bound.keys()) {
+        if (this.overridable.has(name)) {
+          // A fed-over initializer: run the copy where nothing was folded from it.
+          this.unfolded ??= new InferenceSession(this.unfoldedSource, this.options, true, false);
+          const out = this.unfolded.runValues(feeds, fetches, options);
+          this.lastRunPeakBytes = this.unfolded.lastRunPeakBytes;
+          return out;
+        }
+      }
+    }
     const names = fetches ?? this.outputNames;
     for (const n of names) {
       const produced =

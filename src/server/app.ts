@@ -114,7 +114,12 @@ function errorHandler(ctx: ServerContext): ErrorRequestHandler {
     res.locals.errorMessage = forLog(message);
     if (status >= 500 && !(err instanceof HttpError)) {
       ctx.logger.error(
-        { reqId: res.locals.requestId, method: req.method, path: req.path, err: err instanceof Error ? err.stack : message },
+        {
+          reqId: res.locals.requestId,
+          method: req.method,
+          path: req.path,
+          err: err instanceof Error ? err.stack : message,
+        },
         'internal error',
       );
     }

@@ -58,7 +58,8 @@ export async function publishVersion(
   try {
     await mkdir(temp);
     for (const [rel, bytes] of Object.entries(files)) {
-      if (!isSafeRelativePath(rel)) throw badRequest(`invalid file path '${rel}' for a version of '${model}'`);
+      if (!isSafeRelativePath(rel))
+        throw badRequest(`invalid file path '${rel}' for a version of '${model}'`);
       const target = join(temp, rel);
       await mkdir(dirname(target), { recursive: true });
       await writeFile(target, bytes);
@@ -70,14 +71,17 @@ export async function publishVersion(
       const n = opts.version ?? Math.max(0, ...(await versionsOnDisk(modelDir))) + 1;
       try {
         // rename(2) onto an existing, non-empty directory fails: the version is taken.
-        if (await stat(join(modelDir, String(n))).catch(() => null)) throw Object.assign(new Error('exists'), { code: 'EEXIST' });
+        if (await stat(join(modelDir, String(n))).catch(() => null))
+          throw Object.assign(new Error('exists'), { code: 'EEXIST' });
         await rename(temp, join(modelDir, String(n)));
         await fsyncPath(modelDir);
         return n;
       } catch (e) {
         const code = (e as { code?: string }).code;
-        if ((code === 'EEXIST' || code === 'ENOTEMPTY') && opts.version === undefined && attempt < 100) continue;
-        if (code === 'EEXIST' || code === 'ENOTEMPTY') throw badRequest(`version ${n} of model '${model}' already exists`);
+        if ((code === 'EEXIST' || code === 'ENOTEMPTY') && opts.version === undefined && attempt < 100)
+          continue;
+        if (code === 'EEXIST' || code === 'ENOTEMPTY')
+          throw badRequest(`version ${n} of model '${model}' already exists`);
         throw e;
       }
     }

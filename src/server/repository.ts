@@ -165,7 +165,9 @@ export class ModelRepository {
       const fp = await this.fingerprint(name);
       const before = this.seen.get(name);
       if (before === fp) continue;
-      work.push(this.loadFromDisk(name, before === undefined ? ' (new in the repository)' : ' (changed on disk)'));
+      work.push(
+        this.loadFromDisk(name, before === undefined ? ' (new in the repository)' : ' (changed on disk)'),
+      );
     }
     for (const name of [...this.seen.keys()]) {
       if (names.includes(name)) continue;
@@ -381,7 +383,12 @@ export class ModelRepository {
     const limits = this.opts.limits ?? DEFAULT_LIMITS;
     const { size } = await stat(file);
     if (size > limits.maxModelFileBytes) {
-      throw limitExceeded('maxModelFileBytes', 413, `model file ${file} (${size} bytes)`, limits.maxModelFileBytes);
+      throw limitExceeded(
+        'maxModelFileBytes',
+        413,
+        `model file ${file} (${size} bytes)`,
+        limits.maxModelFileBytes,
+      );
     }
     if (!file.endsWith('.onnx')) return;
     const bytes = await readFile(file);

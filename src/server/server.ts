@@ -183,7 +183,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     {
       requestTimeout: requestTimeoutMs,
       headersTimeout: requestTimeoutMs > 0 ? Math.min(requestTimeoutMs, 60_000) : 60_000,
-      connectionsCheckingInterval: requestTimeoutMs > 0 ? Math.max(100, Math.min(30_000, requestTimeoutMs / 4)) : 30_000,
+      connectionsCheckingInterval:
+        requestTimeoutMs > 0 ? Math.max(100, Math.min(30_000, requestTimeoutMs / 4)) : 30_000,
     },
     server.app,
   );

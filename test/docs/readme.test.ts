@@ -22,7 +22,11 @@ blocks.forEach((code, i) => {
     const file = join(dir, `example${i}.mts`);
     const entry = pathToFileURL(join(root, 'src/index.ts')).href;
     writeFileSync(file, code.replaceAll("from 'tessera'", `from '${entry}'`));
-    const r = spawnSync(process.execPath, ['--import', 'tsx', file], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', file], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     assert.equal(r.status, 0, r.stderr);
     // Every `// expected` comment in the block must match the printed line.
     const expected = [...code.matchAll(/console\.log\(.*\); \/\/ (.*)$/gm)].map((m) => m[1]!.trim());

@@ -13,7 +13,8 @@ export function assertClose(
   else if (isTensor(expected)) {
     assert.deepEqual([...actual.shape], [...expected.shape], 'shape');
     exp = expected.numbers();
-  } else exp = (Array.isArray(expected) ? expected.flat(Number.POSITIVE_INFINITY) : expected) as ArrayLike<number>;
+  } else
+    exp = (Array.isArray(expected) ? expected.flat(Number.POSITIVE_INFINITY) : expected) as ArrayLike<number>;
   const act = actual.numbers();
   assert.equal(act.length, exp.length, `element count: got ${act.length}, expected ${exp.length}`);
   for (let i = 0; i < act.length; i++) {

@@ -80,3 +80,34 @@ test('inspect: missing file exits 1 with the reason, bad usage exits 2', async (
   assert.equal(await inspectCommand([join(dir, 'bad.onnx')], b.io), 1);
   assert.match(b.err.join('\n'), /not a valid ONNX ModelProto/);
 });
+
+test('inspect reports the planned peak memory of intermediates, a lower bound with symbolic dims', async () => {
+  const dir2 = mkdtempSync(join(tmpdir(), 'tessera-inspect-mem-'));
+  const chain = (dims: (string | number)[]) =>
+    model({
+      nodes: [node('Relu', ['x'], ['r']), node('Neg', ['r'], ['n']), node('Exp', ['n'], ['y'])],
+      inputs: [vi('x', T.float, dims)],
+      outputs: [vi('y', T.float, dims)],
+    });
+  const concrete = join(dir2, 'concrete.onnx');
+  writeFileSync(concrete, chain([4, 8]));
+  const c = capture();
+  assert.equal(await inspectCommand([concrete, '--json'], c.io), 0);
+  const s = JSON.parse(c.out.join('\n')) as ModelSummary;
+  // 4x8 float32 = 128 bytes per value; at most two intermediates are live at once (an op's input
+  // and its output): r and n while Neg runs, n and y while Exp runs -> 256 bytes.
+  assert.equal(s.plannedPeakBytes, 256);
+  assert.equal(s.plannedPeakComplete, true);
+  const t = capture();
+  assert.equal(await inspectCommand([concrete], t.io), 0);
+  assert.match(t.out.join('\n'), /planned peak memory: 256 bytes of intermediates/);
+  const symbolic = join(dir2, 'symbolic.onnx');
+  writeFileSync(symbolic, chain(['batch', 8]));
+  const u = capture();
+  assert.equal(await inspectCommand([symbolic], u.io), 0);
+  assert.match(u.out.join('\n'), /planned peak memory: at least \d+ bytes .*symbolic/);
+  // a model with an unsupported op has no plan (it cannot load)
+  const m = capture();
+  assert.equal(await inspectCommand([file, '--json'], m.io), 0);
+  assert.equal((JSON.parse(m.out.join('\n')) as ModelSummary).plannedPeakBytes, undefined);
+});

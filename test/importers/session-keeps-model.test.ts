@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { importOnnxFile, InferenceSession } from '../../src/index.js';
+import { InferenceSession, importOnnxFile } from '../../src/index.js';
 
 const shared = process.env.TESSERA_SHARED ?? join(import.meta.dirname, '../../../shared');
 
@@ -10,7 +10,10 @@ test('InferenceSession.create leaves a caller-owned Model unchanged (passes run 
   const model = importOnnxFile(join(shared, 'models/gtzan_genre_mlp_keras/model.onnx'));
   const before = model.graph.nodes.map((n) => n.opType).join(',');
   const session = await InferenceSession.create(model, { graphOptimizationLevel: 'all' });
-  assert.ok(session.optimizations.some((r) => r.changes > 0), 'the passes changed the session graph');
+  assert.ok(
+    session.optimizations.some((r) => r.changes > 0),
+    'the passes changed the session graph',
+  );
   assert.equal(model.graph.nodes.map((n) => n.opType).join(','), before);
   assert.ok(before.includes('MatMul'));
 });

@@ -9,12 +9,28 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { SERVE_ENV } from '../../src/cli/commands/serve.js';
-import { dockerignore, finalSettings, parseCopy, parseDockerfile, parseEnv, type Stage } from './dockerfile.js';
+import {
+  dockerignore,
+  finalSettings,
+  parseCopy,
+  parseDockerfile,
+  parseEnv,
+  type Stage,
+} from './dockerfile.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const dockerfile = parseDockerfile(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
@@ -122,7 +138,8 @@ function replayStage(stage: Stage, ctx: string, done: Map<string, StageState>): 
 /** The image's environment for the process, with absolute paths that exist in the image mapped into its folder. */
 function imageEnv(s: StageState, overrides: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: '/nonexistent' };
-  for (const [k, v] of Object.entries(s.env)) env[k] = v.startsWith('/') && existsSync(join(s.root, v)) ? join(s.root, v) : v;
+  for (const [k, v] of Object.entries(s.env))
+    env[k] = v.startsWith('/') && existsSync(join(s.root, v)) ? join(s.root, v) : v;
   return { ...env, ...overrides };
 }
 
@@ -142,7 +159,10 @@ describe('Dockerfile', () => {
       assert.ok(m, `stage ${st.name} is based on ${st.base}, expected node:<LTS>-...-slim`);
       assert.equal(Number(m[1]) % 2, 0, `Node ${m[1]} is not an LTS line`);
     }
-    assert.ok(settings.user && !['root', '0'].includes(settings.user.split(':')[0]!), 'runs as a non-root user');
+    assert.ok(
+      settings.user && !['root', '0'].includes(settings.user.split(':')[0]!),
+      'runs as a non-root user',
+    );
     assert.ok(settings.healthcheck, 'HEALTHCHECK');
     assert.match(settings.healthcheck.command.join(' '), /\/v2\/health\/live/);
     assert.ok(settings.cmd, 'CMD');
@@ -160,7 +180,9 @@ describe('Dockerfile', () => {
     }
   });
 
-  it('its commands, replayed in a fresh copy of the repository, build a server that comes up', { timeout: 240_000 }, async () => {
+  it('its commands, replayed in a fresh copy of the repository, build a server that comes up', {
+    timeout: 240_000,
+  }, async () => {
     const ctx = buildContext();
     assert.ok(!existsSync(join(ctx, 'node_modules')) && !existsSync(join(ctx, 'test')), 'context excludes');
     const done = new Map<string, StageState>();
@@ -171,11 +193,13 @@ describe('Dockerfile', () => {
 
     // Only production dependencies and built output.
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
-    for (const d of Object.keys(pkg.dependencies)) assert.ok(existsSync(join(app, 'node_modules', d)), `dependency ${d}`);
+    for (const d of Object.keys(pkg.dependencies))
+      assert.ok(existsSync(join(app, 'node_modules', d)), `dependency ${d}`);
     for (const d of Object.keys(pkg.devDependencies))
       assert.ok(!existsSync(join(app, 'node_modules', d)), `dev dependency ${d} is in the image`);
     assert.ok(existsSync(join(app, 'dist', 'cli', 'main.js')), 'dist/cli/main.js');
-    for (const d of ['src', 'test', 'bench', '.git']) assert.ok(!existsSync(join(app, d)), `${d}/ is in the image`);
+    for (const d of ['src', 'test', 'bench', '.git'])
+      assert.ok(!existsSync(join(app, d)), `${d}/ is in the image`);
 
     const env = imageEnv(image, { TESSERA_HOST: '127.0.0.1', TESSERA_PORT: '0', TESSERA_THREADS: '1' });
     const [cmd, ...args] = asUser(settings.cmd!);
@@ -200,7 +224,9 @@ describe('Dockerfile', () => {
       assert.equal((await fetch(`${url}/v2/health/ready`)).status, 200);
       const r = await fetch(`${url}/v2/models/mlp/infer`, {
         method: 'POST',
-        body: JSON.stringify({ inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }] }),
+        body: JSON.stringify({
+          inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }],
+        }),
       });
       assert.equal(r.status, 200, await r.clone().text());
       assert.equal(((await r.json()) as any).outputs[0].shape.join(','), '1,3');

@@ -8,7 +8,16 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,13 +78,17 @@ const quiet = async () => {
 function partialPost(path: string, declared: number, sent: string): Socket {
   const s = connect(server.port, '127.0.0.1');
   s.on('error', () => {});
-  s.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${declared}\r\n\r\n${sent}`);
+  s.write(
+    `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${declared}\r\n\r\n${sent}`,
+  );
   return s;
 }
 
 describe('corrupted model files', () => {
   it('the broken models are not ready, with their reasons; the others serve', async () => {
-    const idx = (await (await fetch(`${server.url}/v2/repository/index`, { method: 'POST' })).json()) as any[];
+    const idx = (await (
+      await fetch(`${server.url}/v2/repository/index`, { method: 'POST' })
+    ).json()) as any[];
     const state = (n: string) => idx.find((e) => e.name === n);
     assert.equal(state('truncated').state, 'UNAVAILABLE');
     assert.match(state('truncated').reason, /\S/);
@@ -105,7 +118,8 @@ describe('slow and vanishing clients', () => {
   });
 
   it('clients that disconnect mid-body, or while their request runs, leave no leak and no stuck worker', async () => {
-    for (let i = 0; i < 5; i++) partialPost('/v2/models/mlp/infer', 5000, '{"inputs": [{"name": "input"').destroy();
+    for (let i = 0; i < 5; i++)
+      partialPost('/v2/models/mlp/infer', 5000, '{"inputs": [{"name": "input"').destroy();
     // Requests that are running or queued on the worker when their clients go away.
     const body = JSON.stringify({
       inputs: [{ name: 'x', shape: [32, 256], datatype: 'FP32', data: new Array(32 * 256).fill(0.25) }],
@@ -113,7 +127,9 @@ describe('slow and vanishing clients', () => {
     for (let i = 0; i < 4; i++) {
       const s = connect(server.port, '127.0.0.1');
       s.on('error', () => {});
-      s.write(`POST /v2/models/chain/infer HTTP/1.1\r\nHost: x\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      s.write(
+        `POST /v2/models/chain/infer HTTP/1.1\r\nHost: x\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
       setTimeout(() => s.destroy(), 30);
     }
     await new Promise((r) => setTimeout(r, 100));
@@ -137,21 +153,31 @@ describe('out-of-memory guard', () => {
       body: JSON.stringify({ inputs: [{ name: 'x', shape: [200_000, 256], datatype: 'FP32', data: [0] }] }),
     });
     assert.equal(r.status, 413);
-    assert.match(((await r.json()) as { error: string }).error, /exceeds the limit of 67108864 \(--max-request-memory\)/);
+    assert.match(
+      ((await r.json()) as { error: string }).error,
+      /exceeds the limit of 67108864 \(--max-request-memory\)/,
+    );
     const afterStats = (await (await fetch(`${server.url}/v2/models/chain/stats`)).json()) as any;
     assert.equal(afterStats.model_stats[0].execution_count, before.model_stats[0].execution_count);
-    assert.ok(process.memoryUsage().rss - rss < 100 * 1024 * 1024, 'no allocation in proportion to the shape');
+    assert.ok(
+      process.memoryUsage().rss - rss < 100 * 1024 * 1024,
+      'no allocation in proportion to the shape',
+    );
     // Within the limit, the same model answers.
     const ok = await fetch(`${server.url}/v2/models/chain/infer`, {
       method: 'POST',
-      body: JSON.stringify({ inputs: [{ name: 'x', shape: [2, 256], datatype: 'FP32', data: new Array(512).fill(1) }] }),
+      body: JSON.stringify({
+        inputs: [{ name: 'x', shape: [2, 256], datatype: 'FP32', data: new Array(512).fill(1) }],
+      }),
     });
     assert.equal(ok.status, 200);
   });
 });
 
 describe('kill -9 while publishing a version', () => {
-  it('leaves no half-written version: replicas and a restarted server never serve it', { timeout: 60_000 }, async () => {
+  it('leaves no half-written version: replicas and a restarted server never serve it', {
+    timeout: 60_000,
+  }, async () => {
     const shared = mkdtempSync(join(tmpdir(), 'tessera-kill9-'));
     cpSync(join(ROOT, 'models', 'mlp'), join(shared, 'mlp'), { recursive: true });
     const replica = await startServe(['--model-repository', shared, '--repository-poll-interval', '100']);
@@ -165,7 +191,15 @@ describe('kill -9 while publishing a version', () => {
         });`;
       const child = spawn(
         process.execPath,
-        ['--import', 'tsx', '--input-type=module', '-e', script, shared, join(ROOT, 'models', 'mlp', '1', 'model.onnx')],
+        [
+          '--import',
+          'tsx',
+          '--input-type=module',
+          '-e',
+          script,
+          shared,
+          join(ROOT, 'models', 'mlp', '1', 'model.onnx'),
+        ],
         { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
       );
       await new Promise<void>((resolve, reject) => {
@@ -175,15 +209,25 @@ describe('kill -9 while publishing a version', () => {
       child.kill('SIGKILL');
       await new Promise((r) => child.on('exit', r));
       const entries = readdirSync(join(shared, 'mlp'));
-      assert.deepEqual(entries.filter((e) => /^\d+$/.test(e)), ['1'], 'no new version directory');
-      assert.equal(entries.filter((e) => e.startsWith('.tmp-')).length, 1, 'the hidden temporary is all that is left');
+      assert.deepEqual(
+        entries.filter((e) => /^\d+$/.test(e)),
+        ['1'],
+        'no new version directory',
+      );
+      assert.equal(
+        entries.filter((e) => e.startsWith('.tmp-')).length,
+        1,
+        'the hidden temporary is all that is left',
+      );
       await new Promise((r) => setTimeout(r, 400));
       assert.equal((await inferMlp(replica.url)).body.model_version, '1');
       // Restart: the replica comes back serving version 1 only; the leftover is cleaned once stale.
       assert.equal(await replica.stop(), 0);
       const again = await startServe(['--model-repository', shared]);
       try {
-        const idx = (await (await fetch(`${again.url}/v2/repository/index`, { method: 'POST' })).json()) as any[];
+        const idx = (await (
+          await fetch(`${again.url}/v2/repository/index`, { method: 'POST' })
+        ).json()) as any[];
         assert.deepEqual(
           idx.map((e) => `${e.name}/${e.version}/${e.state}`),
           ['mlp/1/READY'],

@@ -2,8 +2,8 @@
  * Fuzzing the request routes with fast-check against a real server (a model worker thread, the
  * bundled MLP and a BYTES echo model): arbitrary JSON, v2-shaped requests with wrong and right
  * fields, binary-tensor bodies with random bytes and header lengths, and byte-level mutations of
- * valid requests, sent to the infer routes (and the train route, which the training API will
- * answer). Every answer must be a well-formed 2xx or 4xx (a JSON error body for 4xx), never a
+ * valid requests, sent to the infer routes, and train requests near and far from valid to the
+ * train route (jobs that start run two steps). Every answer must be a well-formed 2xx or 4xx (a JSON error body for 4xx), never a
  * 5xx or a dropped connection, and the server must still serve afterwards.
  */
 import assert from 'node:assert/strict';
@@ -32,6 +32,7 @@ before(async () => {
     port: 0,
     threads: 1,
     limits: { maxJsonDepth: 32, maxTensorElements: 1 << 20 },
+    training: { maxJobs: 1 },
   });
 });
 
@@ -62,7 +63,8 @@ async function send(req: Req): Promise<number> {
   } else {
     const head = r.headers.get('inference-header-content-length');
     const json = JSON.parse(buf.toString('utf8', 0, head ? Number(head) : buf.length));
-    assert.ok(Array.isArray(json.outputs), what);
+    if (req.path.endsWith('/train')) assert.equal(typeof json.id, 'string', what);
+    else assert.ok(Array.isArray(json.outputs), what);
   }
   return r.status;
 }
@@ -73,7 +75,10 @@ const paths = fc.oneof(
     weight: 2,
     arbitrary: fc
       .tuple(
-        fc.oneof(fc.constantFrom('mlp', 'echo', 'nope', '..', '%2e%2e', 'mlp%2F..'), fc.string({ maxLength: 8 })),
+        fc.oneof(
+          fc.constantFrom('mlp', 'echo', 'nope', '..', '%2e%2e', 'mlp%2F..'),
+          fc.string({ maxLength: 8 }),
+        ),
         fc.option(fc.oneof(fc.constantFrom('1', '2', '0', '-1', '01', '1e3'), fc.string({ maxLength: 4 }))),
       )
       .map(
@@ -91,7 +96,14 @@ const scalar = fc.oneof(
   fc.string({ maxLength: 6 }),
   fc.constant(null),
 );
-const PARAM_KEYS = ['binary_data_output', 'binary_data', 'classification', 'timeout', 'binary_data_size', 'priority'];
+const PARAM_KEYS = [
+  'binary_data_output',
+  'binary_data',
+  'classification',
+  'timeout',
+  'binary_data_size',
+  'priority',
+];
 const params = fc.dictionary(
   fc.oneof(fc.constantFrom(...PARAM_KEYS), fc.string({ maxLength: 6 })),
   fc.oneof(fc.boolean(), fc.integer({ min: -3, max: 100_000 }), fc.double(), fc.string({ maxLength: 4 })),
@@ -100,7 +112,10 @@ const params = fc.dictionary(
 const input = fc.record(
   {
     name: fc.oneof(fc.constantFrom('input', 'text'), fc.string({ maxLength: 6 })),
-    datatype: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...V2_DATATYPES) }, fc.string({ maxLength: 5 })),
+    datatype: fc.oneof(
+      { weight: 4, arbitrary: fc.constantFrom(...V2_DATATYPES) },
+      fc.string({ maxLength: 5 }),
+    ),
     shape: fc.oneof(
       { weight: 4, arbitrary: fc.array(fc.integer({ min: -1, max: 70 }), { maxLength: 4 }) },
       fc.array(fc.oneof(fc.integer(), fc.double(), fc.string()), { maxLength: 3 }),
@@ -119,10 +134,16 @@ const input = fc.record(
 const v2Request = fc.record(
   {
     id: fc.oneof(fc.string({ maxLength: 8 }), fc.integer()),
-    inputs: fc.oneof({ weight: 5, arbitrary: fc.array(input, { maxLength: 3 }) }, fc.jsonValue({ maxDepth: 2 })),
+    inputs: fc.oneof(
+      { weight: 5, arbitrary: fc.array(input, { maxLength: 3 }) },
+      fc.jsonValue({ maxDepth: 2 }),
+    ),
     outputs: fc.array(
       fc.record(
-        { name: fc.oneof(fc.constantFrom('probabilities', 'echo'), fc.string({ maxLength: 6 })), parameters: params },
+        {
+          name: fc.oneof(fc.constantFrom('probabilities', 'echo'), fc.string({ maxLength: 6 })),
+          parameters: params,
+        },
         { requiredKeys: [] },
       ),
       { maxLength: 2 },
@@ -143,12 +164,24 @@ const nearlyValid = fc
     value: fc.double({ noNaN: true, noDefaultInfinity: true }),
   })
   .map(({ batch, extra, binaryOut, k, timeout, value }) => ({
-    inputs: [{ name: 'input', datatype: 'FP32', shape: [batch, 4], data: new Array(Math.max(0, batch * 4 + extra)).fill(value) }],
-    outputs: [{ name: 'probabilities', parameters: { binary_data: binaryOut, ...(k === null ? {} : { classification: k }) } }],
+    inputs: [
+      {
+        name: 'input',
+        datatype: 'FP32',
+        shape: [batch, 4],
+        data: new Array(Math.max(0, batch * 4 + extra)).fill(value),
+      },
+    ],
+    outputs: [
+      {
+        name: 'probabilities',
+        parameters: { binary_data: binaryOut, ...(k === null ? {} : { classification: k }) },
+      },
+    ],
     ...(timeout === null ? {} : { parameters: { timeout } }),
   }));
 
-describe('fuzzing the infer routes', () => {
+describe('fuzzing the infer and train routes', () => {
   const run = (name: string, arb: fc.Arbitrary<Req>) =>
     it(name, { timeout: 120_000 }, async () => {
       await fc.assert(
@@ -163,10 +196,79 @@ describe('fuzzing the infer routes', () => {
     'arbitrary JSON bodies',
     fc.record({ path: paths, body: fc.jsonValue({ maxDepth: 4 }).map((v) => JSON.stringify(v) ?? 'null') }),
   );
-  run('v2-shaped requests with wrong and right fields', fc.record({ path: paths, body: v2Request.map((v) => JSON.stringify(v)) }));
+  run(
+    'v2-shaped requests with wrong and right fields',
+    fc.record({ path: paths, body: v2Request.map((v) => JSON.stringify(v)) }),
+  );
   run(
     'nearly valid MLP requests (binary outputs, classification, timeouts)',
     fc.record({ path: fc.constant('/v2/models/mlp/infer'), body: nearlyValid.map((v) => JSON.stringify(v)) }),
+  );
+
+  run(
+    'train requests: nearly valid, and with wrong fields',
+    fc
+      .record(
+        {
+          n: fc.integer({ min: 0, max: 9 }),
+          skew: fc.integer({ min: -1, max: 1 }),
+          targetType: fc.constantFrom('INT64', 'FP32', 'INT32', 'BYTES'),
+          loss: fc.oneof(
+            fc.constantFrom('cross_entropy', 'mse', 'huber', 'nope'),
+            fc.jsonValue({ maxDepth: 1 }),
+          ),
+          optimizer: fc.oneof(
+            fc.record({
+              name: fc.constantFrom('adam', 'sgd', 'adamw', 'x'),
+              lr: fc.double({ min: -1, max: 1, noNaN: true }),
+            }),
+            fc.jsonValue({ maxDepth: 1 }),
+          ),
+          epochs: fc.oneof(fc.integer({ min: -1, max: 2 }), fc.jsonValue({ maxDepth: 0 })),
+          extra: fc.dictionary(
+            fc.constantFrom(
+              'batch_size',
+              'shuffle',
+              'seed',
+              'validation_split',
+              'metrics',
+              'trainable',
+              'frozen',
+              'early_stopping',
+              'dataset',
+              'version',
+              'output',
+            ),
+            fc.jsonValue({ maxDepth: 2 }),
+            { maxKeys: 3 },
+          ),
+        },
+        { requiredKeys: ['n', 'skew', 'targetType'] },
+      )
+      .map(({ n, skew, targetType, extra, ...rest }) => ({
+        path: '/v2/models/mlp/train',
+        body: JSON.stringify({
+          inputs: [
+            {
+              name: 'input',
+              datatype: 'FP32',
+              shape: [n, 4],
+              data: new Array(Math.max(0, n * 4 + skew)).fill(0.5),
+            },
+          ],
+          targets: [
+            {
+              name: 'y',
+              datatype: targetType,
+              shape: [n],
+              data: new Array(n).fill(targetType === 'BYTES' ? 'a' : 1),
+            },
+          ],
+          max_steps: 2,
+          ...rest,
+          ...extra,
+        }),
+      })),
   );
 
   run(
@@ -210,14 +312,26 @@ describe('fuzzing the infer routes', () => {
       .record({
         which: fc.constantFrom(0, 1),
         edits: fc.array(
-          fc.record({ at: fc.nat(), op: fc.constantFrom('set', 'insert', 'delete'), byte: fc.integer({ min: 0, max: 255 }) }),
+          fc.record({
+            at: fc.nat(),
+            op: fc.constantFrom('set', 'insert', 'delete'),
+            byte: fc.integer({ min: 0, max: 255 }),
+          }),
           { minLength: 1, maxLength: 6 },
         ),
       })
       .map(({ which, edits }) => {
         const valid = [
-          { path: '/v2/models/mlp/infer', body: { inputs: [{ name: 'input', datatype: 'FP32', shape: [2, 4], data: [1, 2, 3, 4, 5, 6, 7, 8] }] } },
-          { path: '/v2/models/echo/infer', body: { inputs: [{ name: 'text', datatype: 'BYTES', shape: [2], data: ['a', 'bc'] }] } },
+          {
+            path: '/v2/models/mlp/infer',
+            body: {
+              inputs: [{ name: 'input', datatype: 'FP32', shape: [2, 4], data: [1, 2, 3, 4, 5, 6, 7, 8] }],
+            },
+          },
+          {
+            path: '/v2/models/echo/infer',
+            body: { inputs: [{ name: 'text', datatype: 'BYTES', shape: [2], data: ['a', 'bc'] }] },
+          },
         ][which]!;
         const bytes = [...Buffer.from(JSON.stringify(valid.body))];
         for (const e of edits) {

@@ -36,7 +36,9 @@ after(async () => {
 });
 
 describe('load', () => {
-  it(`${CONNECTIONS} connections for ${SECONDS} s: zero non-2xx, p99 reported, RSS bounded`, { timeout: 60_000 + SECONDS * 3000 }, async (t) => {
+  it(`${CONNECTIONS} connections for ${SECONDS} s: zero non-2xx, p99 reported, RSS bounded`, {
+    timeout: 60_000 + SECONDS * 3000,
+  }, async (t) => {
     await runLoad({ url: server.url, connections: CONNECTIONS, seconds: 1, cnn: true });
     const before = await serverMemory(server.url);
     const r = await runLoad({ url: server.url, connections: CONNECTIONS, seconds: SECONDS, cnn: true });

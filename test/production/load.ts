@@ -28,7 +28,14 @@ export function cnnBinary(): { body: Buffer; headerLength: number } {
   const image = new Float32Array(784).map((_, i) => ((i * 13) % 17) / 17);
   const head = Buffer.from(
     JSON.stringify({
-      inputs: [{ name: 'image', shape: [1, 1, 28, 28], datatype: 'FP32', parameters: { binary_data_size: image.byteLength } }],
+      inputs: [
+        {
+          name: 'image',
+          shape: [1, 1, 28, 28],
+          datatype: 'FP32',
+          parameters: { binary_data_size: image.byteLength },
+        },
+      ],
       outputs: [{ name: 'probabilities', parameters: { classification: 3 } }],
     }),
   );
@@ -46,9 +53,21 @@ export interface LoadOptions {
 }
 
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
-  const mlp = { method: 'POST' as const, path: '/v2/models/mlp/infer', body: mlpBody(), headers: { 'content-type': 'application/json' } };
+  const mlp = {
+    method: 'POST' as const,
+    path: '/v2/models/mlp/infer',
+    body: mlpBody(),
+    headers: { 'content-type': 'application/json' },
+  };
   const requests = opts.only
-    ? [{ method: 'POST' as const, path: opts.only.path, body: opts.only.body, headers: { 'content-type': 'application/json' } }]
+    ? [
+        {
+          method: 'POST' as const,
+          path: opts.only.path,
+          body: opts.only.body,
+          headers: { 'content-type': 'application/json' },
+        },
+      ]
     : [mlp, mlp, mlp];
   if (opts.cnn && !opts.only) {
     const c = cnnBinary();
@@ -56,7 +75,10 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       method: 'POST',
       path: '/v2/models/mnist_cnn/infer',
       body: c.body as unknown as string,
-      headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(c.headerLength) } as any,
+      headers: {
+        'content-type': 'application/octet-stream',
+        'inference-header-content-length': String(c.headerLength),
+      } as any,
     });
   }
   const r = await autocannon({

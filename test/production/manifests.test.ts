@@ -93,7 +93,10 @@ describe('deploy/kubernetes', () => {
       const p = container[probe];
       assert.ok(p, probe);
       assert.equal(p.httpGet.path, path, `${probe} path`);
-      assert.ok(ports.some((x) => x.name === p.httpGet.port || x.containerPort === p.httpGet.port), `${probe} port`);
+      assert.ok(
+        ports.some((x) => x.name === p.httpGet.port || x.containerPort === p.httpGet.port),
+        `${probe} port`,
+      );
       await api.get(p.httpGet.path).expect(200);
     }
     // Ready turns false while draining; live stays true.
@@ -118,7 +121,10 @@ describe('deploy/kubernetes', () => {
     const sm = one('ServiceMonitor');
     assert.equal(sm.spec.endpoints[0].port, 'http');
     assert.equal(sm.spec.endpoints[0].path, '/metrics');
-    assert.ok(matches(sm.spec.selector.matchLabels, service.metadata.labels), 'ServiceMonitor selects the Service');
+    assert.ok(
+      matches(sm.spec.selector.matchLabels, service.metadata.labels),
+      'ServiceMonitor selects the Service',
+    );
   });
 
   it('the ConfigMap and env hold only settings tessera serve reads; the image and version match', () => {

@@ -81,7 +81,10 @@ describe('replicas sharing a model repository (poll mode)', () => {
 
   it('a model removed from the repository is unloaded by every replica', async () => {
     rmSync(join(repo, 'mlp_copy'), { recursive: true });
-    await onAll('mlp_copy gone', async (url) => (await fetch(`${url}/v2/models/mlp_copy/ready`)).status === 404);
+    await onAll(
+      'mlp_copy gone',
+      async (url) => (await fetch(`${url}/v2/models/mlp_copy/ready`)).status === 404,
+    );
     for (const r of replicas) assert.equal((await inferMlp(r.url)).status, 200);
   });
 });

@@ -83,8 +83,19 @@ before(async () => {
   writeFileSync(join(outside, 'secret.txt'), 'top secret\n');
   repo = new TempRepo()
     .add('affine', { max_batch_size: 8 }, { 1: affineModel() })
-    .add('big', { max_batch_size: 8 }, { 1: { ...affineModel(), inputs: affineModel().inputs, pad: 'x'.repeat(4096) } as any })
-    .add('labels', { max_batch_size: 8, output: [{ name: 'y', data_type: 'TYPE_FP32', dims: [4], label_filename: '../../etc/passwd' }] }, { 1: affineModel() });
+    .add(
+      'big',
+      { max_batch_size: 8 },
+      { 1: { ...affineModel(), inputs: affineModel().inputs, pad: 'x'.repeat(4096) } as any },
+    )
+    .add(
+      'labels',
+      {
+        max_batch_size: 8,
+        output: [{ name: 'y', data_type: 'TYPE_FP32', dims: [4], label_filename: '../../etc/passwd' }],
+      },
+      { 1: affineModel() },
+    );
   // A version whose model file is a symlink out of the repository, and a model directory that is one.
   mkdirSync(join(repo.root, 'linkfile', '1'), { recursive: true });
   symlinkSync(join(outside, 'model.onnx'), join(repo.root, 'linkfile', '1', 'model.onnx'));
@@ -142,9 +153,15 @@ describe('authentication and scopes', () => {
       assert.deepEqual(Object.keys(r.body), ['error'], path);
       assert.match(r.headers['www-authenticate'], /^Bearer/);
     }
-    const bad = await api().get('/v2/models/affine').set(bearer('not-a-real-token-at-all-000000')).expect(401);
+    const bad = await api()
+      .get('/v2/models/affine')
+      .set(bearer('not-a-real-token-at-all-000000'))
+      .expect(401);
     assert.match(bad.body.error, /not valid/);
-    await api().get('/v2/models/affine').set({ Authorization: `Basic ${INFER}` }).expect(401);
+    await api()
+      .get('/v2/models/affine')
+      .set({ Authorization: `Basic ${INFER}` })
+      .expect(401);
   });
 
   it('each token reaches only its scopes (403 names the scope)', async () => {
@@ -179,7 +196,9 @@ describe('authentication and scopes', () => {
     assert.throws(
       () => parseTokens('inference:tinysecret', 'TESSERA_AUTH_TOKENS'),
       (err: unknown) =>
-        err instanceof TesseraError && /TESSERA_AUTH_TOKENS/.test(err.message) && !err.message.includes('tinysecret'),
+        err instanceof TesseraError &&
+        /TESSERA_AUTH_TOKENS/.test(err.message) &&
+        !err.message.includes('tinysecret'),
     );
     const dir = mkdtempSync(join(tmpdir(), 'tessera-tokens-'));
     try {
@@ -199,10 +218,16 @@ describe('rate limiting', () => {
     const r = await api().post('/v2/repository/index').set(bearer(REPO)).expect(429);
     assert.match(r.body.error, /rate limit exceeded for 'repository' requests: 3 per minute/);
     assert.ok(Number(r.headers['retry-after']) >= 1);
+    // Reads are not limited (status polls and event streams): the exhausted bucket still lets GETs through.
+    for (let i = 0; i < 5; i++) {
+      const g = await api().get('/v2/training/jobs').set(bearer(ADMIN));
+      assert.notEqual(g.status, 429);
+    }
     // Another client has its own bucket; training has its own scope bucket.
     await api().post('/v2/repository/index').set(bearer(ADMIN)).expect(200);
     for (let i = 0; i < 10; i++) await api().get('/v2/models/affine/ready').set(bearer(REPO)).expect(403);
-    for (let i = 0; i < 10; i++) await api().post('/v2/models/affine/infer').set(bearer(INFER)).send(x()).expect(200);
+    for (let i = 0; i < 10; i++)
+      await api().post('/v2/models/affine/infer').set(bearer(INFER)).send(x()).expect(200);
     const metrics = (await api().get('/metrics')).text;
     assert.match(metrics, /tessera_http_requests_rejected_total\{reason="rate_limited"\} [1-9]/);
     assert.match(metrics, /tessera_http_requests_rejected_total\{reason="unauthenticated"\} [1-9]/);
@@ -249,10 +274,20 @@ describe('headers, request ids and logs', () => {
 
   it('logs are JSON with the request id, and hold no token and no tensor data', async () => {
     logLines.length = 0;
-    const r = await api().post('/v2/models/affine/infer').set(bearer(INFER)).set('X-Request-Id', 'trace-42').send(x(2)).expect(200);
+    const r = await api()
+      .post('/v2/models/affine/infer')
+      .set(bearer(INFER))
+      .set('X-Request-Id', 'trace-42')
+      .send(x(2))
+      .expect(200);
     assert.equal(r.headers['x-request-id'], 'trace-42');
     const secretish = `{"inputs": [{"name": "x", "data": [98765.4321, 98765.4321, 98765.4321, oops]}]}`;
-    await api().post('/v2/models/affine/infer').set(bearer(INFER)).set('Content-Type', 'application/json').send(secretish).expect(400);
+    await api()
+      .post('/v2/models/affine/infer')
+      .set(bearer(INFER))
+      .set('Content-Type', 'application/json')
+      .send(secretish)
+      .expect(400);
     await api().get('/v2/models/affine').set(bearer('wrong-token-but-long-enough-0000')).expect(401);
     const entries = logLines.map((l) => JSON.parse(l));
     const line = entries.find((e) => e.reqId === 'trace-42');
@@ -279,17 +314,26 @@ describe('input limits, each named in its refusal', () => {
     const deep = `{"inputs": ${'['.repeat(40)}${']'.repeat(40)}}`;
     let r = await post(deep).expect(400);
     assert.match(r.body.error, /--max-json-depth/);
-    const three = { inputs: [0, 1, 2].map((i) => ({ name: `x${i}`, shape: [1], datatype: 'FP32', data: [1] })) };
+    const three = {
+      inputs: [0, 1, 2].map((i) => ({ name: `x${i}`, shape: [1], datatype: 'FP32', data: [1] })),
+    };
     r = await post(three).expect(400);
     assert.match(r.body.error, /number of inputs \(3\) exceeds the limit of 2 \(--max-inputs\)/);
-    r = await post({ inputs: [{ name: 'x', shape: [1_000_000_000, 1_000_000_000], datatype: 'FP32', data: [1] }] }).expect(413);
+    r = await post({
+      inputs: [{ name: 'x', shape: [1_000_000_000, 1_000_000_000], datatype: 'FP32', data: [1] }],
+    }).expect(413);
     assert.match(r.body.error, /--max-tensor-elements/);
     r = await post({ inputs: [{ name: 'x', shape: [600], datatype: 'FP64', data: [1] }] }).expect(413);
     assert.match(r.body.error, /exceeds the limit of 2000 \(--max-tensor-bytes\)/);
     // Rows x 4 floats in and out, each held twice: 2 rows need 128 bytes, 8 rows 512, over the limit of 400.
     await post(x(2)).expect(200);
-    r = await post({ inputs: [{ name: 'x', shape: [8, 4], datatype: 'FP32', data: new Array(32).fill(0) }] }).expect(413);
-    assert.match(r.body.error, /memory this request needs .* exceeds the limit of 400 \(--max-request-memory\)/);
+    r = await post({
+      inputs: [{ name: 'x', shape: [8, 4], datatype: 'FP32', data: new Array(32).fill(0) }],
+    }).expect(413);
+    assert.match(
+      r.body.error,
+      /memory this request needs .* exceeds the limit of 400 \(--max-request-memory\)/,
+    );
     assert.equal(fake.executions.length, runs + 1, 'only the valid request ran');
     const repoDeep = await api()
       .post('/v2/repository/models/affine/load')
@@ -352,7 +396,8 @@ describe('the repository stays inside its folder', () => {
 
   it('the protobuf depth walk follows the ONNX schema on the wire', () => {
     let graph: object = { name: 'leaf' };
-    for (let i = 0; i < 5; i++) graph = { node: [{ op_type: 'If', attribute: [{ name: 'b', type: 5, g: graph }] }] };
+    for (let i = 0; i < 5; i++)
+      graph = { node: [{ op_type: 'If', attribute: [{ name: 'b', type: 5, g: graph }] }] };
     const bytes = encodeMessage('ModelProto', { ir_version: 8, graph });
     // ModelProto > 6 x (GraphProto > NodeProto > AttributeProto) ... = 1 + 5*3 + 1 levels.
     assert.equal(protobufDepthExceeds(bytes, 17), false);

@@ -95,7 +95,9 @@ export async function inferMlp(url: string, version?: string): Promise<{ status:
   const path = version ? `/v2/models/mlp/versions/${version}/infer` : '/v2/models/mlp/infer';
   const r = await fetch(url + path, {
     method: 'POST',
-    body: JSON.stringify({ inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }] }),
+    body: JSON.stringify({
+      inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }],
+    }),
   });
   return { status: r.status, body: await r.json() };
 }

@@ -13,8 +13,8 @@ import { after, describe, it } from 'node:test';
 import { Router } from 'express';
 import request from 'supertest';
 import { createServer } from '../../src/server/index.js';
-import { writeMatmulChain } from '../server/onnx-models.js';
 import { affineModel, FakeExecutor, TempRepo } from '../server/helpers.js';
+import { writeMatmulChain } from '../server/onnx-models.js';
 import { startServe, waitFor } from './serve-process.js';
 
 const dirs: string[] = [];
@@ -23,7 +23,9 @@ after(() => {
 });
 
 describe('SIGTERM', () => {
-  it('drains: not ready, new requests 503, requests in flight finish, exit 0', { timeout: 60_000 }, async () => {
+  it('drains: not ready, new requests 503, requests in flight finish, exit 0', {
+    timeout: 60_000,
+  }, async () => {
     const repo = mkdtempSync(join(tmpdir(), 'tessera-drain-'));
     dirs.push(repo);
     writeMatmulChain(join(repo, 'chain', '1'), 256, 48);
@@ -40,12 +42,19 @@ describe('SIGTERM', () => {
       const oneMs = Date.now() - t0;
       const inflight = [0, 1, 2, 3].map(() => infer());
       await waitFor(
-        async () => /nv_inference_pending_request_count\{[^}]*\} [1-9]/.test(await (await fetch(`${server.url}/metrics`)).text()),
+        async () =>
+          /nv_inference_pending_request_count\{[^}]*\} [1-9]/.test(
+            await (await fetch(`${server.url}/metrics`)).text(),
+          ),
         10_000,
         'queued requests',
       );
       server.child.kill('SIGTERM');
-      await waitFor(async () => (await fetch(`${server.url}/v2/health/ready`)).status === 503, 5000, 'not ready');
+      await waitFor(
+        async () => (await fetch(`${server.url}/v2/health/ready`)).status === 503,
+        5000,
+        'not ready',
+      );
       const late = await infer();
       assert.equal(late.status, 503);
       assert.equal(late.headers.get('connection'), 'close');

@@ -14,6 +14,7 @@ import { type RunningServer, startServer } from '../../src/server/index.js';
 import { encodeDataset } from '../../src/train/data.js';
 import { metricValue } from './helpers.js';
 import {
+  eventually,
   getJson,
   infer,
   makeRepo,
@@ -32,7 +33,7 @@ const good = {
   loss: 'crossEntropy',
 };
 
-describe('training API', () => {
+describe('training API', { timeout: 120_000 }, () => {
   let root: string;
   let server: RunningServer;
   let url: string;
@@ -208,7 +209,12 @@ describe('training API', () => {
     assert.equal(c.state, 'failed');
     assert.match(c.error, /trainable 'fc9.weight' is not an initializer of the model/);
     assert.deepEqual(readdirSync(join(root, 'mlp')).sort(), ['1']);
-    for (const j of [a, b, c]) assert.ok(!existsSync(join(root, '.training', j.id, 'data.safetensors')));
+    for (const j of [a, b, c]) {
+      await eventually(
+        () => !existsSync(join(root, '.training', j.id, 'data.safetensors')),
+        'the data file is removed',
+      );
+    }
     const failed = await getJson(`${url}/v2/training/jobs?state=failed`);
     assert.equal(failed.jobs.length, 3);
     // The model still serves.

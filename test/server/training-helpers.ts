@@ -88,12 +88,16 @@ export const v2 = (name: string, datatype: string, shape: number[], data: ArrayL
 });
 
 export async function postJson(url: string, body: unknown): Promise<{ status: number; json: any }> {
-  const r = await fetch(url, { method: 'POST', body: JSON.stringify(body) });
+  const r = await fetch(url, {
+    method: 'POST',
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(30_000),
+  });
   return { status: r.status, json: await r.json() };
 }
 
 export async function getJson(url: string): Promise<any> {
-  const r = await fetch(url);
+  const r = await fetch(url, { signal: AbortSignal.timeout(30_000) });
   if (!r.ok) throw new Error(`GET ${url}: ${r.status} ${await r.text()}`);
   return r.json();
 }
@@ -156,6 +160,15 @@ export function assertAllClose(a: ArrayLike<number>, b: ArrayLike<number>, tol: 
   for (let i = 0; i < a.length; i++) {
     if (!(Math.abs(a[i]! - b[i]!) <= tol * (1 + Math.abs(b[i]!))))
       throw new Error(`${what}: element ${i} is ${a[i]}, expected ${b[i]} (tolerance ${tol})`);
+  }
+}
+
+/** Waits until `check` holds (work that finishes just after the state a test saw, e.g. removing files). */
+export async function eventually(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`${what}: still not so after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 

@@ -17,6 +17,7 @@ import {
   bars,
   cnnOnnx,
   crossEntropy,
+  eventually,
   getJson,
   infer,
   makeRepo,
@@ -29,7 +30,7 @@ import {
   waitForJob,
 } from './training-helpers.js';
 
-describe('fine-tuning imported ONNX models over HTTP', () => {
+describe('fine-tuning imported ONNX models over HTTP', { timeout: 120_000 }, () => {
   let root: string;
   let server: RunningServer;
   let url: string;
@@ -127,11 +128,14 @@ describe('fine-tuning imported ONNX models over HTTP', () => {
     assert.deepEqual(readFileSync(join(root, 'mlp', 'config.json')), config);
     assert.equal(JSON.parse(readFileSync(join(root, 'mlp', '2', 'training.json'), 'utf8')).job, job.id);
     assert.deepEqual(readdirSync(join(root, 'mlp')).sort(), ['1', '2', 'config.json']);
-    assert.ok(
-      !existsSync(join(root, '.training', job.id, 'data.safetensors')),
+    await eventually(
+      () => !existsSync(join(root, '.training', job.id, 'data.safetensors')),
       'the uploaded data is removed',
     );
-    assert.ok(!existsSync(join(root, '.training', job.id, 'checkpoints')), 'the checkpoints are removed');
+    await eventually(
+      () => !existsSync(join(root, '.training', job.id, 'checkpoints')),
+      'the checkpoints are removed',
+    );
 
     const index = await fetch(`${url}/v2/repository/index`, { method: 'POST' }).then((r) => r.json());
     assert.deepEqual(

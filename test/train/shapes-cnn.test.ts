@@ -8,7 +8,8 @@ import { test } from 'node:test';
 import { Generator, manualSeed, metrics, nn, noGrad, optim, type Tensor } from '../../src/index.js';
 import { minibatches, squaresAndCrosses } from './datasets.js';
 
-test('CNN + Adam tells squares from crosses (> 95% held-out accuracy)', () => {
+// The bound: under a minute on one core (a test runs single-threaded in its own process).
+test('CNN + Adam tells squares from crosses (> 95% held-out accuracy)', { timeout: 60_000 }, () => {
   manualSeed(11);
   const train = squaresAndCrosses(256, 1);
   const heldOut = squaresAndCrosses(200, 2);

@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import { manualSeed, metrics, nn, noGrad, optim, type Tensor } from '../../src/index.js';
 import { twoSpirals } from './datasets.js';
 
-test('MLP + Adam learns two spirals (> 95% held-out accuracy)', () => {
+// The bound: under a minute on one core (a test runs single-threaded in its own process).
+test('MLP + Adam learns two spirals (> 95% held-out accuracy)', { timeout: 60_000 }, () => {
   manualSeed(7);
   const train = twoSpirals(200, 1);
   const heldOut = twoSpirals(100, 2);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { gradcheck, randn, Tensor } from '../../src/index.js';
+import { gradcheck, randn, type Tensor } from '../../src/index.js';
 
 test('gradcheck passes for broadcasting add/mul/div', () => {
   const a = randn([3, 4], { dtype: 'float64', requiresGrad: true });
@@ -24,6 +24,12 @@ test('gradcheck catches a wrong gradient', () => {
 
 test('sum over dims and keepdim backward', () => {
   const a = randn([2, 3, 4], { dtype: 'float64', requiresGrad: true });
-  assert.equal(gradcheck((x) => x.sum([0, 2], true).mul(x), [a]), true);
-  assert.equal(gradcheck((x) => x.sum(1), [a]), true);
+  assert.equal(
+    gradcheck((x) => x.sum([0, 2], true).mul(x), [a]),
+    true,
+  );
+  assert.equal(
+    gradcheck((x) => x.sum(1), [a]),
+    true,
+  );
 });

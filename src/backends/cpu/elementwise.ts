@@ -126,8 +126,75 @@ export function mapTernary(
 
 /** A contiguous copy (the element order of `t`, fresh storage). */
 export function copyContiguous(t: Tensor): Tensor {
+  if (!t.isContiguous()) {
+    const fast = gatherStrided(t);
+    if (fast) return Tensor.fromData(fast, t.shape, t.dtype);
+  }
   // dataSync() may return the storage itself or a subarray of it: slice() makes it our own.
   const src = t.dataSync();
   const data = t.isContiguous() ? (Array.isArray(src) ? src.slice() : (src as TypedArray).slice()) : src;
   return Tensor.fromData(data, t.shape, t.dtype);
+}
+
+type Typed = TypedArray;
+
+/**
+ * A strided CPU tensor's elements in row-major order, copied run by run: dims of size 1 dropped,
+ * dims that are contiguous with the next merged, and the innermost run copied as a block when its
+ * stride is 1 (a transposed image's rows, a channel shuffle's planes). Null for other storages.
+ */
+function gatherStrided(t: Tensor): Typed | null {
+  const src = t.storage.data as unknown;
+  if (!ArrayBuffer.isView(src) || t.dtype === 'string') return null;
+  const n = t.numel();
+  const out = allocate(t.dtype, n) as Typed;
+  if (out.constructor !== src.constructor) return null;
+  if (n === 0) return out;
+  // Collapse: outermost first.
+  const shape: number[] = [];
+  const strides: number[] = [];
+  for (let d = 0; d < t.ndim; d++) {
+    const size = t.shape[d]!;
+    if (size === 1) continue;
+    const st = t.strides[d]!;
+    const last = shape.length - 1;
+    if (last >= 0 && strides[last] === st * size) {
+      shape[last] = shape[last]! * size;
+      strides[last] = st;
+    } else {
+      shape.push(size);
+      strides.push(st);
+    }
+  }
+  const s = src as unknown as Typed;
+  const rank = shape.length;
+  if (rank === 0) {
+    (out as Float64Array)[0] = (s as Float64Array)[t.offset]!;
+    return out;
+  }
+  const run = shape[rank - 1]!;
+  const step = strides[rank - 1]!;
+  const outer = n / run;
+  const idx = new Array<number>(rank - 1).fill(0);
+  let p = t.offset;
+  const block = step === 1 && run >= 8;
+  for (let o = 0, at = 0; o < outer; o++, at += run) {
+    if (block) (out as Float64Array).set((s as Float64Array).subarray(p, p + run), at);
+    else copyRun(out, at, s, p, run, step);
+    for (let d = rank - 2; d >= 0; d--) {
+      if (++idx[d]! < shape[d]!) {
+        p += strides[d]!;
+        break;
+      }
+      p -= strides[d]! * (shape[d]! - 1);
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+function copyRun(out: Typed, at: number, src: Typed, p: number, run: number, step: number): void {
+  const o = out as Float64Array;
+  const s = src as Float64Array;
+  for (let j = 0; j < run; j++, p += step) o[at + j] = s[p]!;
 }

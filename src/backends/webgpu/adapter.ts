@@ -11,9 +11,17 @@ type Create = (flags: string[]) => GPU;
 /** Names a software rasterizer reports itself by. */
 const SOFTWARE = /llvmpipe|lavapipe|softpipe|swiftshader|software|microsoft basic render/i;
 
-export function isSoftwareAdapter(info: { device?: string; description?: string; architecture?: string; vendor?: string; isFallbackAdapter?: boolean }): boolean {
+export function isSoftwareAdapter(info: {
+  device?: string;
+  description?: string;
+  architecture?: string;
+  vendor?: string;
+  isFallbackAdapter?: boolean;
+}): boolean {
   if (info.isFallbackAdapter) return true;
-  return SOFTWARE.test(`${info.vendor ?? ''} ${info.architecture ?? ''} ${info.device ?? ''} ${info.description ?? ''}`);
+  return SOFTWARE.test(
+    `${info.vendor ?? ''} ${info.architecture ?? ''} ${info.device ?? ''} ${info.description ?? ''}`,
+  );
 }
 
 export interface Picked {
@@ -71,13 +79,18 @@ export async function pickAdapter(create: Create, init: ThreadInit): Promise<Pic
       rejected.push(`${c.backend || 'default'} (${c.featureLevel}): no adapter`);
       continue;
     }
-    const software = isSoftwareAdapter({ ...plainInfo(adapter), isFallbackAdapter: (adapter.info as any).isFallbackAdapter });
+    const software = isSoftwareAdapter({
+      ...plainInfo(adapter),
+      isFallbackAdapter: (adapter.info as any).isFallbackAdapter,
+    });
     if (software && init.software === 'deny') {
       rejected.push(`${c.backend || 'default'}: ${describe(adapter)} is a software adapter (not allowed)`);
       continue;
     }
     if (!software && init.software === 'only') {
-      rejected.push(`${c.backend || 'default'}: ${describe(adapter)} is hardware (software only was asked for)`);
+      rejected.push(
+        `${c.backend || 'default'}: ${describe(adapter)} is hardware (software only was asked for)`,
+      );
       continue;
     }
     return { gpu, adapter, backend: c.backend || 'default', featureLevel: c.featureLevel, software };
@@ -85,9 +98,19 @@ export async function pickAdapter(create: Create, init: ThreadInit): Promise<Pic
   throw new Error(`no usable WebGPU adapter (${rejected.join('; ')})`);
 }
 
-function plainInfo(a: GPUAdapter): { vendor: string; architecture: string; device: string; description: string } {
+function plainInfo(a: GPUAdapter): {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+} {
   const i = a.info;
-  return { vendor: i.vendor ?? '', architecture: i.architecture ?? '', device: i.device ?? '', description: i.description ?? '' };
+  return {
+    vendor: i.vendor ?? '',
+    architecture: i.architecture ?? '',
+    device: i.device ?? '',
+    description: i.description ?? '',
+  };
 }
 
 const WANTED_LIMITS = [
@@ -104,7 +127,11 @@ export async function openDevice(p: Picked): Promise<{ device: GPUDevice; info: 
   const al = p.adapter.limits as unknown as Record<string, number>;
   const requiredLimits: Record<string, number> = {};
   for (const k of WANTED_LIMITS) if (al[k] !== undefined) requiredLimits[k] = al[k]!;
-  for (const k of ['maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupSizeY']) {
+  for (const k of [
+    'maxComputeInvocationsPerWorkgroup',
+    'maxComputeWorkgroupSizeX',
+    'maxComputeWorkgroupSizeY',
+  ]) {
     if (al[k] !== undefined) requiredLimits[k] = Math.min(256, al[k]!);
   }
   const features: GPUFeatureName[] = [];
@@ -112,7 +139,8 @@ export async function openDevice(p: Picked): Promise<{ device: GPUDevice; info: 
   const device = await p.adapter.requestDevice({ requiredLimits, requiredFeatures: features });
   const dl = device.limits as unknown as Record<string, number>;
   const limits: Record<string, number> = {};
-  for (const k of [...WANTED_LIMITS, 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX']) limits[k] = dl[k]!;
+  for (const k of [...WANTED_LIMITS, 'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX'])
+    limits[k] = dl[k]!;
   return {
     device,
     info: {

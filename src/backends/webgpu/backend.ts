@@ -12,10 +12,18 @@ import { gpu, upload } from './runtime.js';
 
 /** A CPU tensor with `t`'s view over the decoded storage, packed to a fresh contiguous tensor. */
 function asCpu(t: Tensor, data: DataArray, fresh: boolean): Tensor {
-  const full = new Tensor({ device: 'cpu', data, length: data.length }, t.shape, t.dtype, t.strides, t.offset);
+  const full = new Tensor(
+    { device: 'cpu', data, length: data.length },
+    t.shape,
+    t.dtype,
+    t.strides,
+    t.offset,
+  );
   const packed = full.dataSync();
   // A shadow copy stays with the GPU buffer, so the caller gets its own array.
-  const shared = !fresh && (packed === data || (ArrayBuffer.isView(packed) && packed.buffer === (data as Uint8Array).buffer));
+  const shared =
+    !fresh &&
+    (packed === data || (ArrayBuffer.isView(packed) && packed.buffer === (data as Uint8Array).buffer));
   return Tensor.fromData(shared ? (packed.slice(0) as DataArray) : packed, t.shape, t.dtype);
 }
 
@@ -28,7 +36,8 @@ export function downloadSync(t: Tensor): Tensor {
   const buf = t.storage.handle as GpuBuffer;
   if (buf.shadow) return asCpu(t, buf.shadow, false);
   const n = t.storage.length;
-  if (n === 0 || t.numel() === 0) return asCpu(t, decodeFromGpu(t.dtype, new ArrayBuffer(storageBytes(t)), n), true);
+  if (n === 0 || t.numel() === 0)
+    return asCpu(t, decodeFromGpu(t.dtype, new ArrayBuffer(storageBytes(t)), n), true);
   return asCpu(t, decodeFromGpu(t.dtype, gpu().readSync(buf, storageBytes(t)), n), true);
 }
 
@@ -37,7 +46,8 @@ export async function download(t: Tensor): Promise<Tensor> {
   const buf = t.storage.handle as GpuBuffer;
   if (buf.shadow) return asCpu(t, buf.shadow, false);
   const n = t.storage.length;
-  if (n === 0 || t.numel() === 0) return asCpu(t, decodeFromGpu(t.dtype, new ArrayBuffer(storageBytes(t)), n), true);
+  if (n === 0 || t.numel() === 0)
+    return asCpu(t, decodeFromGpu(t.dtype, new ArrayBuffer(storageBytes(t)), n), true);
   return asCpu(t, decodeFromGpu(t.dtype, await gpu().read(buf, storageBytes(t)), n), true);
 }
 

@@ -109,7 +109,9 @@ export class GpuClient {
         worker.off('exit', onExit);
       };
       const onExit = (code: number) =>
-        reject(new TesseraError('UNAVAILABLE', `webgpu: the GPU thread exited during start-up (code ${code})`));
+        reject(
+          new TesseraError('UNAVAILABLE', `webgpu: the GPU thread exited during start-up (code ${code})`),
+        );
       worker.on('message', onMsg);
       worker.on('exit', onExit);
     }).catch(async (e) => {
@@ -202,7 +204,15 @@ export class GpuClient {
     if (wg[0] === 0 || wg[1] === 0 || wg[2] === 0) return;
     const shader = this.shader(code);
     this.counters.launches++;
-    this.enqueue({ t: 'run', shader, bufs: bufs.map((b) => b.id), sizes: bufs.map((b) => b.bytes), params, wg, ranges });
+    this.enqueue({
+      t: 'run',
+      shader,
+      bufs: bufs.map((b) => b.id),
+      sizes: bufs.map((b) => b.bytes),
+      params,
+      wg,
+      ranges,
+    });
   }
 
   /** The largest part of a buffer one binding may cover. */
@@ -238,7 +248,10 @@ export class GpuClient {
     const ctrl = new Int32Array(sab, 0, 4);
     const r = Atomics.wait(ctrl, 0, READ_PENDING, this.syncTimeoutMs);
     if (r === 'timed-out') {
-      throw new TesseraError('UNAVAILABLE', `webgpu: no answer from the GPU thread in ${this.syncTimeoutMs} ms`);
+      throw new TesseraError(
+        'UNAVAILABLE',
+        `webgpu: no answer from the GPU thread in ${this.syncTimeoutMs} ms`,
+      );
     }
     this.counters.syncReads++;
     return this.finishRead(sab, bytes);
@@ -264,7 +277,11 @@ export class GpuClient {
     const ctrl = new Int32Array(sab, 0, 4);
     Atomics.wait(ctrl, 0, READ_PENDING, this.syncTimeoutMs);
     const text = new TextDecoder().decode(new Uint8Array(sab, READ_HEADER, ctrl[1]!).slice());
-    return { ...(JSON.parse(text) as PoolStats), shaderVariants: this.shaders.size, launches: this.counters.launches };
+    return {
+      ...(JSON.parse(text) as PoolStats),
+      shaderVariants: this.shaders.size,
+      launches: this.counters.launches,
+    };
   }
 
   /** Waits for all queued GPU work (a zero-byte read of a fresh buffer). */

@@ -5,16 +5,33 @@
  * `fallbackCounts` under the op name and warn once per op, and both copy inputs to the CPU and the
  * outputs back, so the copies are visible in the transfer counters too.
  */
+
+import {
+  type Attrs,
+  fallbackCounts,
+  findOp,
+  type Kernel,
+  type KernelContext,
+  type OpInputs,
+  registerKernel,
+} from '../../ops/registry.js';
 import { moveToDevice } from '../../runtime/device.js';
-import type { Tensor } from '../../runtime/tensor.js';
-import { type Attrs, fallbackCounts, findOp, type Kernel, type KernelContext, type OpInputs, registerKernel } from '../../ops/registry.js';
 import { TesseraError } from '../../runtime/errors.js';
+import { Tensor } from '../../runtime/tensor.js';
+import { gpuHolds } from './repr.js';
 import { BindingLimitError } from './runtime.js';
 
 const warned = new Set<string>();
 
 /** Runs the CPU kernel of op `name` (the definition valid at ctx.opset) with copies both ways. */
-export function runOnCpu(name: string, domain: string | undefined, inputs: OpInputs, attrs: Attrs, ctx: KernelContext, why: string): Tensor[] {
+export function runOnCpu(
+  name: string,
+  domain: string | undefined,
+  inputs: OpInputs,
+  attrs: Attrs,
+  ctx: KernelContext,
+  why: string,
+): Tensor[] {
   fallbackCounts.set(name, (fallbackCounts.get(name) ?? 0) + 1);
   const key = `${domain ?? ''}::${name}::${why}`;
   if (!warned.has(key)) {
@@ -38,8 +55,9 @@ export function gpuKernel(
 ): void {
   const kernel: Kernel = (inputs, attrs, ctx) => {
     let r: Tensor[] | string;
+    const odd = inputs.find((t) => t instanceof Tensor && !gpuHolds(t.dtype));
     try {
-      r = body(inputs, attrs, ctx);
+      r = odd ? `with ${odd.dtype}` : body(inputs, attrs, ctx);
     } catch (e) {
       if (!(e instanceof BindingLimitError)) throw e;
       r = `with a buffer over the adapter's binding limit (${e.limit} bytes)`;
@@ -47,6 +65,9 @@ export function gpuKernel(
     return typeof r === 'string' ? runOnCpu(name, opts.domain, inputs, attrs, ctx, r) : r;
   };
   if (registerKernel(name, 'webgpu', kernel, opts) === 0) {
-    throw new TesseraError('INTERNAL', `webgpu: op ${opts.domain ? `${opts.domain}::` : ''}${name} is not registered`);
+    throw new TesseraError(
+      'INTERNAL',
+      `webgpu: op ${opts.domain ? `${opts.domain}::` : ''}${name} is not registered`,
+    );
   }
 }

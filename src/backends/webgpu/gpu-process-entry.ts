@@ -15,7 +15,9 @@ const send = (m: ChildMsg) => process.send!(m);
 function session(key: string, file: string): Promise<Session> {
   let s = sessions.get(key);
   if (!s) {
-    s = import('../../runtime/session.js').then(({ InferenceSession }) => InferenceSession.create(file, { device: 'webgpu' }));
+    s = import('../../runtime/session.js').then(({ InferenceSession }) =>
+      InferenceSession.create(file, { device: 'webgpu' }),
+    );
     sessions.set(key, s);
     s.catch(() => sessions.delete(key));
   }
@@ -23,10 +25,17 @@ function session(key: string, file: string): Promise<Session> {
 }
 
 const dims = (shape: unknown) =>
-  Array.isArray(shape) ? shape.map((d) => (typeof d === 'number' && Number.isInteger(d) && d >= 0 ? d : -1)) : [];
+  Array.isArray(shape)
+    ? shape.map((d) => (typeof d === 'number' && Number.isInteger(d) && d >= 0 ? d : -1))
+    : [];
 
 function signatures(meta: unknown, names: readonly string[]) {
-  const list = (Array.isArray(meta) ? meta : []) as { name?: string; type?: unknown; dtype?: unknown; shape?: unknown }[];
+  const list = (Array.isArray(meta) ? meta : []) as {
+    name?: string;
+    type?: unknown;
+    dtype?: unknown;
+    shape?: unknown;
+  }[];
   return names.map((name) => {
     const m = list.find((x) => x.name === name);
     return { name, dtype: (m?.type ?? m?.dtype) as DType, shape: dims(m?.shape) };
@@ -34,7 +43,10 @@ function signatures(meta: unknown, names: readonly string[]) {
 }
 
 function signatureOf(s: Session): Signature {
-  return { inputs: signatures(s.inputMetadata, s.inputNames), outputs: signatures(s.outputMetadata, s.outputNames) };
+  return {
+    inputs: signatures(s.inputMetadata, s.inputNames),
+    outputs: signatures(s.outputMetadata, s.outputNames),
+  };
 }
 
 const ns = (from: bigint) => Number(process.hrtime.bigint() - from);
@@ -63,7 +75,9 @@ async function run(key: string, file: string, inputs: TensorPayload[], outputs: 
 }
 
 const errorOf = (e: unknown) =>
-  e instanceof TesseraError ? { code: e.code, message: e.message } : { message: e instanceof Error ? e.message : String(e) };
+  e instanceof TesseraError
+    ? { code: e.code, message: e.message }
+    : { message: e instanceof Error ? e.message : String(e) };
 
 process.on('message', async (msg: ParentMsg) => {
   if (msg.type === 'init') {
@@ -78,10 +92,20 @@ process.on('message', async (msg: ParentMsg) => {
   try {
     switch (msg.type) {
       case 'load':
-        send({ type: 'reply', id: msg.id, ok: true, signature: signatureOf(await session(msg.key, msg.file)) });
+        send({
+          type: 'reply',
+          id: msg.id,
+          ok: true,
+          signature: signatureOf(await session(msg.key, msg.file)),
+        });
         break;
       case 'run':
-        send({ type: 'reply', id: msg.id, ok: true, ...(await run(msg.key, msg.file, msg.inputs, msg.outputs)) });
+        send({
+          type: 'reply',
+          id: msg.id,
+          ok: true,
+          ...(await run(msg.key, msg.file, msg.inputs, msg.outputs)),
+        });
         break;
       case 'unload': {
         const s = sessions.get(msg.key);

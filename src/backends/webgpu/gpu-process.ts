@@ -56,7 +56,10 @@ export type ChildMsg =
   | { type: 'ready'; info: AdapterInfo }
   | { type: 'init-error'; error: ErrorInfo }
   | { type: 'log'; line: string }
-  | ({ type: 'reply'; id: number } & ({ ok: true; signature?: Signature } & Partial<RunOutput> | { ok: false; error: ErrorInfo }));
+  | ({ type: 'reply'; id: number } & (
+      | ({ ok: true; signature?: Signature } & Partial<RunOutput>)
+      | { ok: false; error: ErrorInfo }
+    ));
 
 export interface GpuWorkerOptions extends Partial<ThreadInit> {
   /** Restart the process after it dies (default true). */
@@ -94,9 +97,16 @@ function childExecArgv(): string[] {
   const argv = process.execArgv;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (['--import', '--require', '-r', '--loader', '--experimental-loader'].includes(a) && i + 1 < argv.length) {
+    if (
+      ['--import', '--require', '-r', '--loader', '--experimental-loader'].includes(a) &&
+      i + 1 < argv.length
+    ) {
       out.push(a, argv[++i]!);
-    } else if (/^--(import|require|loader|experimental-loader)=/.test(a) || a === '--expose-gc' || a.startsWith('--no-warnings')) {
+    } else if (
+      /^--(import|require|loader|experimental-loader)=/.test(a) ||
+      a === '--expose-gc' ||
+      a.startsWith('--no-warnings')
+    ) {
       out.push(a);
     }
   }
@@ -151,7 +161,10 @@ class GpuWorkerImpl extends EventEmitter implements GpuWorker {
         if (m.type === 'ready') {
           clearTimeout(timer);
           this.up = true;
-          if (m.info.software) this.log(`GPU worker ${child.pid} is using a software adapter (${m.info.device || m.info.description})`);
+          if (m.info.software)
+            this.log(
+              `GPU worker ${child.pid} is using a software adapter (${m.info.device || m.info.description})`,
+            );
           this.emit('up', m.info);
           resolve(m.info);
         } else if (m.type === 'init-error') {
@@ -171,7 +184,12 @@ class GpuWorkerImpl extends EventEmitter implements GpuWorker {
       child.on('exit', (code, signal) => {
         clearTimeout(timer);
         this.onExit(child, code, signal);
-        reject(new TesseraError('UNAVAILABLE', `webgpu: the GPU worker exited during start-up (${signal ?? `code ${code}`})`));
+        reject(
+          new TesseraError(
+            'UNAVAILABLE',
+            `webgpu: the GPU worker exited during start-up (${signal ?? `code ${code}`})`,
+          ),
+        );
       });
       child.send({ type: 'init', options } satisfies ParentMsg);
     });

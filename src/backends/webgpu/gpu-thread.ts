@@ -9,7 +9,15 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDevice, pickAdapter } from './adapter.js';
-import { type Cmd, type PoolStats, READ_DONE, READ_ERROR, READ_HEADER, type ThreadInit, type ThreadMsg } from './protocol.js';
+import {
+  type Cmd,
+  type PoolStats,
+  READ_DONE,
+  READ_ERROR,
+  READ_HEADER,
+  type ThreadInit,
+  type ThreadMsg,
+} from './protocol.js';
 
 const port = parentPort!;
 const init = workerData as ThreadInit;
@@ -179,7 +187,10 @@ function runBatch(cmds: Cmd[]): void {
           const buffer = acquire(id, c.sizes[i]!);
           const r = c.ranges?.[i];
           // The requested size, not the pool bucket's: arrayLength() and binding limits see the tensor's bytes.
-          return { binding: i, resource: r ? { buffer, offset: r[0], size: r[1] } : { buffer, offset: 0, size: c.sizes[i]! } };
+          return {
+            binding: i,
+            resource: r ? { buffer, offset: r[0], size: r[1] } : { buffer, offset: 0, size: c.sizes[i]! },
+          };
         });
         if (c.params) entries.push({ binding: c.bufs.length, resource: { buffer: uniform(c.params) } });
         const bg = device.createBindGroup({ layout: p.getBindGroupLayout(0), entries });
@@ -283,7 +294,8 @@ async function shutdown(): Promise<void> {
 
 port.on('message', (cmds: Cmd[]) => {
   if (fatal) {
-    for (const c of cmds) if (c.t === 'read' || c.t === 'stats') signalError(c.sab, fatal, c.t === 'read' ? c.notify : undefined);
+    for (const c of cmds)
+      if (c.t === 'read' || c.t === 'stats') signalError(c.sab, fatal, c.t === 'read' ? c.notify : undefined);
     return;
   }
   try {
@@ -291,7 +303,8 @@ port.on('message', (cmds: Cmd[]) => {
     if (shuttingDown) void shutdown();
   } catch (e) {
     fatal = `GPU thread failed: ${(e as Error).stack ?? e}`;
-    for (const c of cmds) if (c.t === 'read' || c.t === 'stats') signalError(c.sab, fatal, c.t === 'read' ? c.notify : undefined);
+    for (const c of cmds)
+      if (c.t === 'read' || c.t === 'stats') signalError(c.sab, fatal, c.t === 'read' ? c.notify : undefined);
   }
 });
 

@@ -96,4 +96,12 @@ export async function disposeWebGPU(): Promise<void> {
   await c?.dispose();
 }
 
-export { createGpuWorker, type GpuWorker, type GpuWorkerOptions } from './gpu-process.js';
+export {
+  createGpuWorker,
+  type Executor,
+  type GpuWorker,
+  type GpuWorkerOptions,
+  type RunOutput,
+  type Signature,
+  type TensorPayload,
+} from './gpu-process.js';

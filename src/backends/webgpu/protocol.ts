@@ -47,7 +47,15 @@ export type Cmd =
     }
   /** Writes `data` at the start of buffer `id`, in command order. */
   | { t: 'upload'; id: number; bytes: number; data: ArrayBuffer }
-  | { t: 'copy'; src: number; srcOffset: number; dst: number; dstBytes: number; dstOffset: number; bytes: number }
+  | {
+      t: 'copy';
+      src: number;
+      srcOffset: number;
+      dst: number;
+      dstBytes: number;
+      dstOffset: number;
+      bytes: number;
+    }
   /** The buffer's tensors are gone: back to the pool. */
   | { t: 'free'; id: number }
   /** Copies `bytes` from `offset` of buffer `id` into `sab` (see READ_HEADER) and signals; `notify` also posts a message. */

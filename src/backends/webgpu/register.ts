@@ -2,6 +2,7 @@
 import { registerConvKernels } from './ops/conv-ops.js';
 import { registerDataKernels } from './ops/data-ops.js';
 import { registerElementwiseKernels } from './ops/elementwise-ops.js';
+import { registerExtraKernels } from './ops/extra-ops.js';
 import { registerLayoutKernels } from './ops/layout-ops.js';
 import { registerLinalgKernels } from './ops/linalg-ops.js';
 import { registerMiscKernels } from './ops/misc-ops.js';
@@ -19,4 +20,5 @@ export function registerWebGPUKernels(): void {
   registerPoolKernels();
   registerNormKernels();
   registerDataKernels();
+  registerExtraKernels();
 }

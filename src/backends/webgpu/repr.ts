@@ -6,13 +6,7 @@
  * - int64, uint64 and float64 keep their 8 raw bytes (two u32 words, low word first), so moving them
  *   is exact; kernels index with the low word and arithmetic on them falls back to the CPU.
  */
-import {
-  type DataArray,
-  type DType,
-  f32ToBf16,
-  f32ToF16,
-  toNumbers,
-} from '../../runtime/dtype.js';
+import { type DataArray, type DType, f32ToBf16, f32ToF16, toNumbers } from '../../runtime/dtype.js';
 import { TesseraError } from '../../runtime/errors.js';
 
 export type WordKind = 'f32' | 'i32' | 'u32' | 'x64';
@@ -50,12 +44,35 @@ export function reprOf(dtype: DType): Repr {
     case 'float64':
       return X64;
     default:
-      throw new TesseraError('UNSUPPORTED', `webgpu: ${dtype} tensors cannot live on the GPU; keep them on the cpu`);
+      throw new TesseraError(
+        'UNSUPPORTED',
+        `webgpu: ${dtype} tensors cannot live on the GPU; keep them on the cpu`,
+      );
   }
 }
 
-export function gpuSupports(dtype: DType): boolean {
-  return dtype !== 'string';
+const HELD = new Set<DType>([
+  'float32',
+  'float16',
+  'bfloat16',
+  'float64',
+  'int8',
+  'int16',
+  'int32',
+  'int64',
+  'uint8',
+  'uint16',
+  'uint32',
+  'uint64',
+  'bool',
+]);
+
+/**
+ * Whether tensors of `dtype` can live on the GPU. Strings and the low-precision storage types
+ * (float8, float4, int4, int2) stay in CPU memory; ops on them run on the CPU.
+ */
+export function gpuHolds(dtype: DType): boolean {
+  return HELD.has(dtype);
 }
 
 /** GPU bytes for `n` elements (at least 4: WebGPU bindings cannot be empty). */
@@ -73,7 +90,12 @@ export function encodeForGpu(dtype: DType, data: DataArray): ArrayBuffer {
     return out.buffer;
   }
   const nums = toNumbers(dtype, data);
-  const out = r.kind === 'f32' ? new Float32Array(nums.length) : r.kind === 'i32' ? new Int32Array(nums.length) : new Uint32Array(nums.length);
+  const out =
+    r.kind === 'f32'
+      ? new Float32Array(nums.length)
+      : r.kind === 'i32'
+        ? new Int32Array(nums.length)
+        : new Uint32Array(nums.length);
   out.set(nums);
   return out.buffer;
 }

@@ -8,7 +8,7 @@ import { TesseraError } from '../../runtime/errors.js';
 import { numel, type Shape } from '../../runtime/shape.js';
 import { Tensor } from '../../runtime/tensor.js';
 import type { GpuBuffer, GpuClient } from './client.js';
-import { encodeForGpu, gpuBytes, reprOf } from './repr.js';
+import { encodeForGpu, gpuBytes, gpuHolds } from './repr.js';
 import { withHelpers } from './wgsl.js';
 
 let client: GpuClient | null = null;
@@ -30,7 +30,8 @@ export function gpu(): GpuClient {
 export const SHADOW_MAX = 4096;
 
 export function handleOf(t: Tensor): GpuBuffer {
-  if (t.device !== 'webgpu') throw new TesseraError('INTERNAL', `webgpu: expected a GPU tensor, got one on ${t.device}`);
+  if (t.device !== 'webgpu')
+    throw new TesseraError('INTERNAL', `webgpu: expected a GPU tensor, got one on ${t.device}`);
   return t.storage.handle as GpuBuffer;
 }
 
@@ -49,7 +50,8 @@ export function upload(t: Tensor): Tensor {
   // Sequences and optionals keep CPU items (the registry moves them like tensors): pass them through.
   if (!(t instanceof Tensor)) return t;
   if (t.device === 'webgpu') return t;
-  reprOf(t.dtype); // throws for dtypes the GPU cannot hold
+  // Strings and the low-precision storage types have no GPU form: they stay in CPU memory.
+  if (!gpuHolds(t.dtype)) return t;
   const data = t.dataSync();
   const n = t.numel();
   const buf = gpu().alloc(gpuBytes(t.dtype, n));
@@ -142,7 +144,8 @@ export function grid(n: number, size: number): [number, number, number] {
 export function flatIndex(size: number): string {
   return `let gi = gid.x + gid.y * (nwg.x * ${size}u);`;
 }
-export const COMPUTE_ARGS = '@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>';
+export const COMPUTE_ARGS =
+  '@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>';
 
 /** A kernel needed to bind more of one buffer than the adapter allows; its op falls back to the CPU. */
 export class BindingLimitError extends TesseraError {

@@ -27,7 +27,8 @@ export function load(v: string, dtype: DType, to: Kind | 'raw'): string {
   const k = kindOf(dtype);
   if (to === 'raw' || to === k) return v;
   if (k === 'x') {
-    if (dtype === 'float64') throw new TesseraError('INTERNAL', 'webgpu: float64 values cannot be computed on');
+    if (dtype === 'float64')
+      throw new TesseraError('INTERNAL', 'webgpu: float64 values cannot be computed on');
     const signed = dtype === 'int64';
     if (to === 'f') return signed ? `i64_to_f32(${v})` : `u64_to_f32(${v})`;
     if (to === 'i') return `bitcast<i32>((${v}).x)`;
@@ -147,6 +148,39 @@ const HELPERS: Record<string, string> = {
   return ah < bh || (ah == bh && a.x < b.x);
 }`,
   lt_u64: `fn lt_u64(a: vec2<u32>, b: vec2<u32>) -> bool { return a.y < b.y || (a.y == b.y && a.x < b.x); }`,
+  // 64-bit integer arithmetic on (low, high) word pairs, wrapping like int64/uint64 storage.
+  add64: `fn add64(a: vec2<u32>, b: vec2<u32>) -> vec2<u32> { let lo = a.x + b.x; return vec2<u32>(lo, a.y + b.y + select(0u, 1u, lo < a.x)); }`,
+  sub64: `fn sub64(a: vec2<u32>, b: vec2<u32>) -> vec2<u32> { return vec2<u32>(a.x - b.x, a.y - b.y - select(0u, 1u, a.x < b.x)); }`,
+  neg64: `fn neg64(a: vec2<u32>) -> vec2<u32> { return sub64(vec2<u32>(0u, 0u), a); }`,
+  isneg64: `fn isneg64(a: vec2<u32>) -> bool { return (a.y & 0x80000000u) != 0u; }`,
+  mul32x32: `fn mul32x32(a: u32, b: u32) -> vec2<u32> {
+  let a0 = a & 0xffffu; let a1 = a >> 16u; let b0 = b & 0xffffu; let b1 = b >> 16u;
+  let p00 = a0 * b0; let p01 = a0 * b1; let p10 = a1 * b0; let p11 = a1 * b1;
+  let mid = (p00 >> 16u) + (p01 & 0xffffu) + (p10 & 0xffffu);
+  return vec2<u32>((p00 & 0xffffu) | (mid << 16u), p11 + (p01 >> 16u) + (p10 >> 16u) + (mid >> 16u));
+}`,
+  mul64: `fn mul64(a: vec2<u32>, b: vec2<u32>) -> vec2<u32> { let p = mul32x32(a.x, b.x); return vec2<u32>(p.x, p.y + a.x * b.y + a.y * b.x); }`,
+  divu64: `fn divu64(n: vec2<u32>, d: vec2<u32>) -> vec2<u32> {
+  if (d.x == 0u && d.y == 0u) { return vec2<u32>(0u, 0u); }
+  if (n.y == 0u && d.y == 0u) { return vec2<u32>(n.x / d.x, 0u); }
+  var q = vec2<u32>(0u, 0u);
+  var r = vec2<u32>(0u, 0u);
+  for (var i = 63i; i >= 0i; i = i - 1i) {
+    let bit = select((n.x >> u32(i)) & 1u, (n.y >> u32(i - 32i)) & 1u, i >= 32i);
+    r = vec2<u32>((r.x << 1u) | bit, (r.y << 1u) | (r.x >> 31u));
+    if (!lt_u64(r, d)) {
+      r = sub64(r, d);
+      if (i >= 32i) { q.y = q.y | (1u << u32(i - 32i)); } else { q.x = q.x | (1u << u32(i)); }
+    }
+  }
+  return q;
+}`,
+  divs64: `fn divs64(n: vec2<u32>, d: vec2<u32>) -> vec2<u32> {
+  let an = select(n, neg64(n), isneg64(n));
+  let ad = select(d, neg64(d), isneg64(d));
+  let q = divu64(an, ad);
+  return select(q, neg64(q), isneg64(n) != isneg64(d));
+}`,
   erf_: `fn erf_(x: f32) -> f32 {
   let z = abs(x);
   if (z >= 4.0) { return sign(x); }
@@ -242,6 +276,10 @@ const HELPERS: Record<string, string> = {
 /** Helper names in dependency order (a helper may use the ones before it). */
 const ORDER = Object.keys(HELPERS);
 const DEPS: Record<string, string[]> = {
+  neg64: ['sub64'],
+  mul64: ['mul32x32'],
+  divu64: ['lt_u64', 'sub64'],
+  divs64: ['divu64', 'neg64', 'isneg64'],
   f32_to_i32: ['isnan_', 'isinf_'],
   f32_to_u32: ['isnan_', 'isinf_'],
   f32_to_i64: ['i32_to_x', 'isnan_'],

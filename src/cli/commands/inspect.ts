@@ -1,7 +1,8 @@
 /**
  * `tessera inspect model.onnx [--json]`: what a model takes and gives (inputs and outputs with
  * symbolic dims), its opset imports, op counts (subgraphs included), parameter count and weight
- * bytes, and which of its ops Tessera cannot run yet.
+ * bytes, the planned peak memory of its intermediate values, and which of its ops Tessera cannot
+ * run yet.
  */
 import { parseArgs } from 'node:util';
 import '../../ops/index.js';
@@ -10,6 +11,7 @@ import { bytesPerElement } from '../../runtime/dtype.js';
 import { TesseraError } from '../../runtime/errors.js';
 import { allNodes, fmtType, type Model } from '../../runtime/graph.js';
 import { opId, opProblems } from '../../runtime/passes/check-ops.js';
+import { InferenceSession } from '../../runtime/session.js';
 import { type CliIO, type Command, stdio } from '../command.js';
 
 export interface ModelSummary {
@@ -24,6 +26,10 @@ export interface ModelSummary {
   parameters: number;
   weightBytes: number;
   unsupportedOps: string[];
+  /** The session's planned peak of live intermediate bytes (absent when the model cannot load). */
+  plannedPeakBytes?: number;
+  /** False when symbolic or data-dependent dims make the planned peak a lower bound. */
+  plannedPeakComplete?: boolean;
 }
 
 export function summarize(file: string, model: Model): ModelSummary {
@@ -80,6 +86,11 @@ function printSummary(s: ModelSummary, io: CliIO): void {
   io.out(
     `  parameters: ${s.parameters.toLocaleString('en-US')} (${s.weightBytes.toLocaleString('en-US')} bytes)`,
   );
+  if (s.plannedPeakBytes !== undefined) {
+    io.out(
+      `  planned peak memory: ${s.plannedPeakComplete ? '' : 'at least '}${s.plannedPeakBytes.toLocaleString('en-US')} bytes of intermediates${s.plannedPeakComplete ? '' : ' (some dims are symbolic)'}`,
+    );
+  }
   io.out(
     s.unsupportedOps.length
       ? `  not supported yet: ${s.unsupportedOps.join(', ')}`
@@ -108,7 +119,14 @@ export async function inspectCommand(args: string[], io: CliIO = stdio): Promise
   }
   const file = parsed.positionals[0]!;
   try {
-    const summary = summarize(file, importOnnxFile(file));
+    const model = importOnnxFile(file);
+    const summary = summarize(file, model);
+    if (summary.unsupportedOps.length === 0) {
+      // The memory plan a session makes for this model (after its graph passes).
+      const session = await InferenceSession.create(model);
+      summary.plannedPeakBytes = session.memoryPlan.peakBytes;
+      summary.plannedPeakComplete = session.memoryPlan.complete;
+    }
     if (parsed.values.json) io.out(JSON.stringify(summary, null, 2));
     else printSummary(summary, io);
     return 0;
@@ -129,7 +147,7 @@ function parse(args: string[]) {
 
 const command: Command = {
   name: 'inspect',
-  summary: 'Show an ONNX model: inputs, outputs, opsets, op counts, parameters',
+  summary: 'Show an ONNX model: inputs, outputs, opsets, op counts, parameters, planned memory',
   usage: USAGE,
   run: (args, io) => inspectCommand(args, io),
 };

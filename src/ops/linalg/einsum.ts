@@ -286,11 +286,13 @@ registerOp({
     }
   },
   kernels: {
-    cpu: (inputs, attrs) => [einsumKernel(attrString(attrs, 'equation'), inputs as Tensor[])],
+    cpu: (inputs, attrs) => [
+      einsumKernel(attrString(attrs, 'equation', undefined, 'Einsum'), inputs as Tensor[]),
+    ],
   },
   grad: ({ inputs, attrs }, [dy]) => {
     const xs = inputs as Tensor[];
-    const eq = attrString(attrs, 'equation');
+    const eq = attrString(attrs, 'equation', undefined, 'Einsum');
     return xs.map((x, k) => (x.requiresGrad && isFloat(x.dtype) ? einsumGradFor(eq, xs, dy!, k) : null));
   },
 });

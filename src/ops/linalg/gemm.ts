@@ -68,10 +68,33 @@ function gemmKernel(inputs: OpInputs, attrs: Attrs, legacy: boolean): Tensor {
       );
     }
     const beta = attrFloat(attrs, 'beta');
-    const cv = c.asStrided(mn, broadcastStrides(c.shape, c.strides, mn)).numbers();
-    for (let i = 0; i < out.length; i++) out[i]! += beta * cv[i]!;
+    const n = c.numel();
+    const inPlace = n === M * N || (n === N && c.shape[c.ndim - 2] !== M);
+    if (out instanceof Float32Array && c.dtype === 'float32' && c.isContiguous() && inPlace) {
+      // C is [M, N] or one row broadcast down: read in place (the sums of the general path).
+      addRows32(out, c.dataSync() as Float32Array, M, N, n !== M * N, beta);
+    } else {
+      const cv = c.asStrided(mn, broadcastStrides(c.shape, c.strides, mn)).numbers();
+      for (let i = 0; i < out.length; i++) out[i]! += beta * cv[i]!;
+    }
   }
   return fromCompute(out, [M, N], a.dtype);
+}
+
+/** out[i, j] += beta * c[j] (one row, `row`) or beta * c[i, j], for a float32 out. */
+function addRows32(
+  out: Float32Array,
+  c: Float32Array,
+  M: number,
+  N: number,
+  row: boolean,
+  beta: number,
+): void {
+  for (let i = 0; i < M; i++) {
+    const o = i * N;
+    const co = row ? 0 : o;
+    for (let j = 0; j < N; j++) out[o + j]! += beta * c[co + j]!;
+  }
 }
 
 const scale = (t: Tensor, s: number) =>

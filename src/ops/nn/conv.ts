@@ -4,6 +4,8 @@
  * ConvTranspose and the weight gradient's own gradients are a ConvTranspose and a Conv, so every
  * order of derivative stays in the registry.
  */
+
+import { conv2dWasm } from '../../backends/cpu/wasm/conv.js';
 import { int64s } from '../../runtime/creation.js';
 import { TesseraError } from '../../runtime/errors.js';
 import { fmtShape } from '../../runtime/shape.js';
@@ -87,6 +89,20 @@ export function convForward(
   const P = inPositions(win);
   const xs = floats(x);
   const ws = floats(w);
+  if (win.kernel.length === 2 && xs instanceof Float32Array && ws instanceof Float32Array) {
+    const bs = b ? floats(b) : undefined;
+    if (!bs || bs instanceof Float32Array) {
+      const [H, W] = win.inSize as [number, number];
+      const [kH, kW] = win.kernel as [number, number];
+      const [sH, sW] = win.strides as [number, number];
+      const [dH, dW] = win.dilations as [number, number];
+      const [pH, pW] = win.padsBegin as [number, number];
+      const [oH, oW] = win.outSize as [number, number];
+      const shape = { N, C, H, W, M, group, kH, kW, sH, sW, dH, dW, pH, pW, oH, oW };
+      const fast = conv2dWasm(shape, xs, ws, bs, false);
+      if (fast) return output(fast, [N, M, ...win.outSize], x.dtype);
+    }
+  }
   const y = computeBuffer(x.dtype, N * M * L);
   // A 1x1 kernel with unit strides and no padding reads the image as its own column matrix.
   const direct =
@@ -114,14 +130,26 @@ export function convForward(
   }
   if (b) {
     const bs = floats(b);
-    for (let n = 0; n < N; n++)
-      for (let m = 0; m < M; m++) {
-        const o = (n * M + m) * L;
-        const v = bs[m]!;
-        for (let l = 0; l < L; l++) y[o + l]! += v;
-      }
+    if (y instanceof Float32Array) addRowBias32(y, bs, N, M, L);
+    else
+      for (let n = 0; n < N; n++)
+        for (let m = 0; m < M; m++) {
+          const o = (n * M + m) * L;
+          const v = bs[m]!;
+          for (let l = 0; l < L; l++) y[o + l]! += v;
+        }
   }
   return output(y, [N, M, ...win.outSize], x.dtype);
+}
+
+/** y[n, m, :] += b[m] for float32 y (kept apart so the loop sees one array type). */
+function addRowBias32(y: Float32Array, b: FloatArray, N: number, M: number, L: number): void {
+  for (let n = 0; n < N; n++)
+    for (let m = 0; m < M; m++) {
+      const v = Math.fround(b[m]!);
+      const o = (n * M + m) * L;
+      for (let l = o, end = o + L; l < end; l++) y[l]! += v;
+    }
 }
 
 /** dW[M, C/group, ...k] of a convolution with input X and output gradient dY. */

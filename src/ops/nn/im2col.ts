@@ -84,9 +84,20 @@ export function im2col(
                 continue;
               }
               const rowBase = cBase + (id * g.inH + ih) * g.inW;
-              let iw = kw * g.dW - g.pW;
-              for (let ow = 0; ow < g.oW; ow++, iw += g.sW)
-                cols[col++] = iw >= 0 && iw < g.inW ? src[rowBase + iw]! : 0;
+              // Output columns [lo, hi) read inside the row; the rest are padding.
+              const iw0 = kw * g.dW - g.pW;
+              const lo = Math.min(g.oW, iw0 >= 0 ? 0 : Math.ceil(-iw0 / g.sW));
+              const hi = Math.max(lo, Math.min(g.oW, Math.ceil((g.inW - iw0) / g.sW)));
+              if (lo > 0) cols.fill(0, col, col + lo);
+              if (g.sW === 1 && hi - lo > 16) {
+                const s0 = rowBase + iw0 + lo;
+                cols.set(src.subarray(s0, s0 + hi - lo), col + lo);
+              } else {
+                let iw = rowBase + iw0 + lo * g.sW;
+                for (let ow = col + lo, end = col + hi; ow < end; ow++, iw += g.sW) cols[ow] = src[iw]!;
+              }
+              if (hi < g.oW) cols.fill(0, col + hi, col + g.oW);
+              col += g.oW;
             }
           }
         }

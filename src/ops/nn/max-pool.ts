@@ -4,7 +4,7 @@
  * com.tessera::FlatScatterAdd.
  */
 import { maxPool2d } from '../../backends/cpu/pool2d.js';
-import { noGrad } from '../../runtime/autograd.js';
+import { isGradEnabled, noGrad } from '../../runtime/autograd.js';
 import { type DType, fromNumbers, isFloat } from '../../runtime/dtype.js';
 import { TesseraError } from '../../runtime/errors.js';
 import { Tensor } from '../../runtime/tensor.js';
@@ -76,7 +76,12 @@ export function maxPoolTaps(
   return [yT, Tensor.fromData(ind, shape, 'int64')];
 }
 
-function maxPool(op: string, inputs: readonly (Tensor | undefined)[], attrs: Attrs): [Tensor, Tensor] {
+function maxPool(
+  op: string,
+  inputs: readonly (Tensor | undefined)[],
+  attrs: Attrs,
+  wantIndices = true,
+): Tensor[] {
   const x = input(inputs, 0, op);
   expectDType(op, 'X', x, maxPoolable, 'a float, int8 or uint8 tensor');
   expectSpatial(op, x);
@@ -93,7 +98,7 @@ function maxPool(op: string, inputs: readonly (Tensor | undefined)[], attrs: Att
     const [dH, dW] = win.dilations as [number, number];
     const [pH, pW] = win.padsBegin as [number, number];
     const [oH, oW] = win.outSize as [number, number];
-    const fast = maxPool2d(x, { kH, kW, sH, sW, dH, dW, pH, pW, oH, oW });
+    const fast = maxPool2d(x, { kH, kW, sH, sW, dH, dW, pH, pW, oH, oW }, wantIndices);
     if (fast) return fast;
   }
   return maxPoolTaps(x, windowTaps(win), win.outSize, storageOrder);
@@ -115,7 +120,17 @@ registerOp({
   minInputs: 1,
   maxInputs: 1,
   defaults: { auto_pad: 'NOTSET', ceil_mode: 0, storage_order: 0 },
-  kernels: { cpu: (inputs, attrs, ctx) => maxPool(ctx.op, inputs, attrs) },
+  kernels: {
+    // Indices are made when the caller reads them or the gradient will (a graph node with one
+    // output, run without autograd, gets [Y] alone).
+    cpu: (inputs, attrs, ctx) =>
+      maxPool(
+        ctx.op,
+        inputs,
+        attrs,
+        (ctx.numOutputs ?? 2) >= 2 || (isGradEnabled() && inputs.some((t) => t?.requiresGrad)),
+      ),
+  },
   grad: ({ inputs, outputs, attrs }, [dy]) => {
     const x = inputs[0]!;
     if (!dy) return [null];
@@ -141,7 +156,7 @@ registerOp({
     cpu: (inputs, _attrs, ctx) => {
       const x = input(inputs, 0, ctx.op);
       expectDType(ctx.op, 'X', x, maxPoolable, 'a float, int8 or uint8 tensor');
-      return [maxPool(ctx.op, [x], globalSetup(ctx.op, x))[0]];
+      return [maxPool(ctx.op, [x], globalSetup(ctx.op, x), false)[0]!];
     },
   },
   grad: ({ inputs }, [dy]) => {

@@ -54,10 +54,13 @@ export function concatKernel(xs: readonly Tensor[], axis: number): Tensor {
   for (const x of xs) {
     const src = x.dataSync() as any;
     const row = x.shape[axis]! * inner;
+    // Typed arrays of the one storage type: block copies; string arrays: the element loop.
+    const blocks = ArrayBuffer.isView(out) && ArrayBuffer.isView(src) && out.constructor === src.constructor;
     for (let o = 0; o < outer; o++) {
       const s = o * row;
       const d = o * rowOut + col;
-      for (let j = 0; j < row; j++) out[d + j] = src[s + j];
+      if (blocks) (out as Float64Array).set((src as Float64Array).subarray(s, s + row), d);
+      else for (let j = 0; j < row; j++) out[d + j] = src[s + j];
     }
     col += row;
   }

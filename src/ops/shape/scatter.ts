@@ -185,7 +185,7 @@ registerOp({
         input(inputs, 1, 'ScatterReduceGrad'),
         input(inputs, 2, 'ScatterReduceGrad'),
         input(inputs, 3, 'ScatterReduceGrad').dataSync() as Int32Array,
-        attrString(attrs, 'reduction') as Reduction,
+        attrString(attrs, 'reduction', undefined, 'ScatterReduceGrad') as Reduction,
       ),
   },
 });

@@ -81,7 +81,7 @@ registerOp({
     cpu: (inputs, attrs) => {
       const x = input(inputs, 0, OP);
       const vals = stringsOf(OP, 'X', x);
-      const re = re2ToRegExp(attrString(attrs, 'pattern'));
+      const re = re2ToRegExp(attrString(attrs, 'pattern', undefined, 'RegexFullMatch'));
       const out = new Uint8Array(vals.length);
       for (let i = 0; i < vals.length; i++) out[i] = re.test(vals[i]!) ? 1 : 0;
       return [Tensor.fromData(out, [...x.shape], 'bool')];

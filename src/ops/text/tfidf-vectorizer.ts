@@ -34,7 +34,7 @@ interface Config {
 }
 
 function configOf(attrs: Attrs): Config {
-  const minN = attrInt(attrs, 'min_gram_length');
+  const minN = attrInt(attrs, 'min_gram_length', undefined, 'TfIdfVectorizer');
   const maxN = attrInt(attrs, 'max_gram_length');
   const maxSkip = attrInt(attrs, 'max_skip_count');
   const mode = attrString(attrs, 'mode');

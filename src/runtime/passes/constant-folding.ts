@@ -15,10 +15,17 @@ import { estimateOutputBytes, isFoldable, tryEvaluate } from './shape-inference.
 /** Largest output a folded node may produce, in bytes (lowered to the session's memory limit). */
 export const MAX_FOLDED_BYTES = 2 ** 30;
 
-function foldGraph(g: Graph, opsets: ReadonlyMap<string, number>, maxBytes: number): number {
+function foldGraph(
+  g: Graph,
+  opsets: ReadonlyMap<string, number>,
+  maxBytes: number,
+  foldInputs = false,
+): number {
   let folded = 0;
   for (const n of g.nodes) for (const sub of subgraphsOf(n)) folded += foldGraph(sub, opsets, maxBytes);
-  const inputs = new Set(g.inputs.map((i) => i.name));
+  // Initializers that are also inputs may be fed over at run time: not constants, unless the
+  // session runs an unfolded copy when they are (foldInputs, top-level graph only).
+  const inputs = new Set(foldInputs ? [] : g.inputs.map((i) => i.name));
   const constOf = (name: string): Tensor | undefined =>
     inputs.has(name) ? undefined : g.initializers.get(name);
   const keep = [];
@@ -48,5 +55,6 @@ export function constantFolding(model: Model, ctx: PassContext = {}): number {
     model.graph,
     model.opsets,
     Math.min(MAX_FOLDED_BYTES, ctx.memoryLimitBytes ?? Number.POSITIVE_INFINITY),
+    ctx.foldOverridableInputs ?? false,
   );
 }

@@ -7,13 +7,15 @@
 import { type DType, fromNumbers } from '../dtype.js';
 import { type Graph, type Model, subgraphsOf } from '../graph.js';
 import { Tensor } from '../tensor.js';
-import { constant, freshName, soleConsumer, useCounts } from './graph-edit.js';
+import { constant as constantOf, freshName, soleConsumer, useCounts } from './graph-edit.js';
+import type { PassContext } from './index.js';
 
 const FLOATS: readonly DType[] = ['float32', 'float64'];
 
-function foldGraph(g: Graph): number {
+function foldGraph(g: Graph, allowInputs = false): number {
   let folded = 0;
   for (const n of g.nodes) for (const sub of subgraphsOf(n)) folded += foldGraph(sub);
+  const constant = (g: Graph, name: string | undefined) => constantOf(g, name, allowInputs);
   const uses = useCounts(g);
   const removed = new Set<object>();
   for (const conv of g.nodes) {
@@ -54,6 +56,6 @@ function foldGraph(g: Graph): number {
 }
 
 /** Folds inference BatchNormalization into the preceding Conv; returns how many. */
-export function convBatchNormFusion(model: Model): number {
-  return foldGraph(model.graph);
+export function convBatchNormFusion(model: Model, ctx: PassContext = {}): number {
+  return foldGraph(model.graph, ctx.foldOverridableInputs ?? false);
 }

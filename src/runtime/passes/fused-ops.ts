@@ -48,10 +48,38 @@ function baseAttrs(attrs: Attrs): Attrs {
   return rest;
 }
 
+/**
+ * Relu applied in place to `y` when that is safe: a fresh float array of the base op (not a view of
+ * an input) that autograd does not record. Returns false when the caller must dispatch Relu.
+ */
+function reluInPlace(y: Tensor, inputs: OpInputs): boolean {
+  if (y.device !== 'cpu' || y.requiresGrad || !y.isContiguous()) return false;
+  if (inputs.some((t) => t?.storage === y.storage)) return false;
+  const d = y.storage.data;
+  if (!(d instanceof Float32Array || d instanceof Float64Array)) return false;
+  if (y.offset !== 0 || d.length !== y.numel()) return false;
+  if (d instanceof Float32Array) relu32(d);
+  else relu64(d);
+  return true;
+}
+// Math.max(0, v) as the Relu kernel computes it: -0 becomes +0, NaN stays NaN.
+function relu32(d: Float32Array): void {
+  for (let i = 0; i < d.length; i++) if (d[i]! <= 0) d[i] = 0;
+}
+function relu64(d: Float64Array): void {
+  for (let i = 0; i < d.length; i++) if (d[i]! <= 0) d[i] = 0;
+}
+
 function fused(name: string, base: string) {
   const kernel = (inputs: OpInputs, attrs: Attrs) => [
     activate(dispatch1(base, inputs, baseAttrs(attrs)), attrs, name),
   ];
+  // On the CPU, Relu runs in place on the base op's fresh output (no second buffer, no dispatch).
+  const cpu = (inputs: OpInputs, attrs: Attrs) => {
+    const y = dispatch1(base, inputs, baseAttrs(attrs));
+    if (attrs.activation === 'Relu' && reluInPlace(y, inputs)) return [y];
+    return [activate(y, attrs, name)];
+  };
   registerOp({
     name,
     domain: FUSED_DOMAIN,
@@ -59,7 +87,7 @@ function fused(name: string, base: string) {
     minInputs: 2,
     maxInputs: 3,
     // Composed of registry ops, so the same function serves every device.
-    kernels: { cpu: kernel, webgpu: kernel },
+    kernels: { cpu, webgpu: kernel },
   });
 }
 

@@ -31,9 +31,12 @@ export function freshName(g: Graph, base: string): string {
   for (let i = 1; ; i++) if (!taken(`${base}_${i}`)) return `${base}_${i}`;
 }
 
-/** A constant (an initializer that no graph input overrides). */
-export function constant(g: Graph, name: string | undefined): Tensor | undefined {
-  if (!name || g.inputs.some((i) => i.name === name)) return undefined;
+/**
+ * A constant (an initializer that no graph input overrides; with `allowInputs`, one that is also a
+ * graph input: the session runs an unfolded copy when a feed overrides it).
+ */
+export function constant(g: Graph, name: string | undefined, allowInputs = false): Tensor | undefined {
+  if (!name || (!allowInputs && g.inputs.some((i) => i.name === name))) return undefined;
   return g.initializers.get(name);
 }
 

@@ -27,6 +27,11 @@ export type PassName =
 export interface PassContext {
   /** The session's memory limit: passes must not allocate past it (constant folding). */
   memoryLimitBytes?: number;
+  /**
+   * Fold initializers that are also graph inputs (IR < 4 lists every weight as an input) as
+   * constants: the session sets it when it runs an unfolded copy for feeds that override them.
+   */
+  foldOverridableInputs?: boolean;
 }
 
 export interface GraphPass {

@@ -137,7 +137,10 @@ export function authMiddleware(
     res.locals.principal = `token:${entry.id}`;
     if (!entry.scopes.has(scope)) {
       onRefused?.('forbidden');
-      res.setHeader('WWW-Authenticate', `Bearer realm="tessera", error="insufficient_scope", scope="${scope}"`);
+      res.setHeader(
+        'WWW-Authenticate',
+        `Bearer realm="tessera", error="insufficient_scope", scope="${scope}"`,
+      );
       res.status(403).json({
         error: `the token does not grant the '${scope}' scope that ${req.method} ${req.path} needs`,
       });

@@ -14,7 +14,10 @@ import helmet from 'helmet';
  */
 export function securityHeaders(): RequestHandler {
   const h = helmet({
-    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+    },
     crossOriginResourcePolicy: { policy: 'same-site' },
   });
   const headers: [string, string][] = [];

@@ -52,7 +52,12 @@ export const LIMIT_FLAGS: Record<keyof ServerLimits, string> = {
 };
 
 /** A refusal that names the limit: "<what> exceeds the limit of <n> (<flag>)". */
-export function limitExceeded(limit: keyof ServerLimits, status: 400 | 413, what: string, max: number): HttpError {
+export function limitExceeded(
+  limit: keyof ServerLimits,
+  status: 400 | 413,
+  what: string,
+  max: number,
+): HttpError {
   return new HttpError(status, `${what} exceeds the limit of ${max} (${LIMIT_FLAGS[limit]})`, 'REJECTED');
 }
 

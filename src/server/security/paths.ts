@@ -9,7 +9,8 @@ import { badRequest } from '../errors.js';
 
 /** A relative path with no `..` segment and no absolute or drive prefix ("1/model.onnx", "labels.txt"). */
 export function isSafeRelativePath(rel: string): boolean {
-  if (!rel || rel.includes('\0') || isAbsolute(rel) || /^[A-Za-z]:/.test(rel) || rel.startsWith('\\')) return false;
+  if (!rel || rel.includes('\0') || isAbsolute(rel) || /^[A-Za-z]:/.test(rel) || rel.startsWith('\\'))
+    return false;
   return !rel.split(/[\\/]+/).some((part) => part === '..');
 }
 

@@ -18,7 +18,14 @@ export interface RateLimit {
 export const RATE_LIMITED_SCOPES: readonly Scope[] = ['training', 'repository'];
 export const DEFAULT_RATE_LIMIT: RateLimit = { limit: 60, windowMs: 60_000 };
 
-const UNITS: Record<string, number> = { s: 1000, sec: 1000, m: 60_000, min: 60_000, h: 3_600_000, hour: 3_600_000 };
+const UNITS: Record<string, number> = {
+  s: 1000,
+  sec: 1000,
+  m: 60_000,
+  min: 60_000,
+  h: 3_600_000,
+  hour: 3_600_000,
+};
 
 /** "60/min", "10/s", "1000/h", "0" (off). */
 export function parseRateLimit(raw: string): RateLimit {
@@ -72,7 +79,8 @@ export class RateLimiter {
   /** Drops buckets that have refilled completely (they hold no state worth keeping). */
   sweep(t = this.now()): void {
     const { limit, windowMs } = this.rate;
-    for (const [k, b] of this.buckets) if (b.tokens + ((t - b.at) * limit) / windowMs >= limit) this.buckets.delete(k);
+    for (const [k, b] of this.buckets)
+      if (b.tokens + ((t - b.at) * limit) / windowMs >= limit) this.buckets.delete(k);
   }
 }
 
@@ -81,7 +89,9 @@ export function rateLimitMiddleware(limiter: RateLimiter, onRefused?: () => void
   const per = windowMs === 1000 ? 'second' : windowMs === 60_000 ? 'minute' : `${windowMs / 1000} s`;
   return (req, res, next) => {
     const scope = scopeOf(req.path);
-    if (limit <= 0 || scope === null || !RATE_LIMITED_SCOPES.includes(scope)) {
+    // Reads (job status polls, event streams) are cheap and expected often: only writes are limited.
+    const read = req.method === 'GET' || req.method === 'HEAD';
+    if (limit <= 0 || read || scope === null || !RATE_LIMITED_SCOPES.includes(scope)) {
       next();
       return;
     }

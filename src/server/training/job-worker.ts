@@ -96,6 +96,15 @@ async function run(): Promise<void> {
         if (!last && now - lastStepSent < init.progressIntervalMs) return;
         lastStepSent = now;
       }
+      if (event.type === 'step') {
+        // Rates and times to a sensible precision for people reading them.
+        event = {
+          ...event,
+          samplesPerSecond: Math.round(event.samplesPerSecond * 10) / 10,
+          etaSeconds: Math.round(event.etaSeconds * 1000) / 1000,
+          elapsedSeconds: Math.round(event.elapsedSeconds * 1000) / 1000,
+        };
+      }
       send({ type: 'progress', event });
     },
   });

@@ -31,9 +31,21 @@ test('view ops give GPU views with the CPU semantics, packed when a kernel needs
   await compareOp('Identity', [x]);
   // A transposed view feeding an elementwise op and a reshape (which packs it first).
   const t = dispatch1('Transpose', [x.to('webgpu')], { perm: [1, 2, 0] });
-  await assertSameValues(dispatch1('Exp', [t]), dispatch1('Exp', [dispatch1('Transpose', [x], { perm: [1, 2, 0] })]), 1e-6, 0, 'exp of a view');
+  await assertSameValues(
+    dispatch1('Exp', [t]),
+    dispatch1('Exp', [dispatch1('Transpose', [x], { perm: [1, 2, 0] })]),
+    1e-6,
+    0,
+    'exp of a view',
+  );
   const r = dispatch1('Reshape', [t, int64s([-1])]);
-  await assertSameValues(r, dispatch1('Reshape', [dispatch1('Transpose', [x], { perm: [1, 2, 0] }), int64s([-1])]), 0, 0, 'packed view');
+  await assertSameValues(
+    r,
+    dispatch1('Reshape', [dispatch1('Transpose', [x], { perm: [1, 2, 0] }), int64s([-1])]),
+    0,
+    0,
+    'packed view',
+  );
 });
 
 test('Shape and Size stay on the CPU; ConstantOfShape fills on the GPU; Dropout in inference', async () => {
@@ -46,13 +58,22 @@ test('Shape and Size stay on the CPU; ConstantOfShape fills on the GPU; Dropout 
   await compareOp('ConstantOfShape', [int64s([3, 2])], {});
   await compareOp('Dropout', [x, tensor(0.3)], {}, { numOutputs: 2 });
   await compareOp('Dropout', [x], {}, { opset: 10, numOutputs: 2 });
-  await compareOp('Dropout', [x, tensor(0.5), tensor(true)], {}, { numOutputs: 2, fallback: true, rtol: 1e9, atol: 1e9 });
+  await compareOp(
+    'Dropout',
+    [x, tensor(0.5), tensor(true)],
+    {},
+    { numOutputs: 2, fallback: true, rtol: 1e9, atol: 1e9 },
+  );
 });
 
 test('Concat along every axis, any dtype, empty inputs, views as inputs', async () => {
   for (const axis of [0, 1, 2, -1]) {
     const shapes = [0, 1, 2].map((i) => [2, 3, 4].map((d, k) => (k === (axis + 3) % 3 ? d + i : d)));
-    await compareOp('Concat', shapes.map((s) => rn(s)), { axis });
+    await compareOp(
+      'Concat',
+      shapes.map((s) => rn(s)),
+      { axis },
+    );
   }
   await compareOp('Concat', [int64s([1, 2 ** 40]), int64s([]), int64s([-3])], { axis: 0 });
   await compareOp('Concat', [tensor([true]), tensor([false, true])], { axis: 0 });
@@ -64,7 +85,20 @@ test('Concat along every axis, any dtype, empty inputs, views as inputs', async 
 test('Gather with CPU and GPU indices, negative indices, every axis', async () => {
   const x = rn([4, 5, 6]);
   for (const axis of [0, 1, 2, -1]) {
-    await compareOp('Gather', [x, tensor([[0, -1], [2, 1]], { dtype: 'int64' })], { axis });
+    await compareOp(
+      'Gather',
+      [
+        x,
+        tensor(
+          [
+            [0, -1],
+            [2, 1],
+          ],
+          { dtype: 'int64' },
+        ),
+      ],
+      { axis },
+    );
     await compareOp('Gather', [x, tensor([3, 0, -2], { dtype: 'int32' })], { axis });
   }
   await compareOp('Gather', [int64s([5, 2 ** 40, -7]), int64s([2, 0, 0])], { axis: 0 });
@@ -81,7 +115,12 @@ test('Pad (constant, reflect, edge, wrap, negative pads, axes) and the other map
     await compareOp('Pad', [x, int64s([1, 0, 2, 0, 3, 1])], { mode }, { opset: 19 });
     await compareOp('Pad', [x, int64s([0, -1, 1, 1, 0, -2])], { mode }, { opset: 19 });
   }
-  await compareOp('Pad', [x, int64s([1, 2]), tensor(-4.5), int64s([-1])], { mode: 'constant' }, { opset: 19 });
+  await compareOp(
+    'Pad',
+    [x, int64s([1, 2]), tensor(-4.5), int64s([-1])],
+    { mode: 'constant' },
+    { opset: 19 },
+  );
   await compareOp('Pad', [x], { pads: [0, 1, 0, 0, 1, 0], value: 2.5 }, { opset: 7 });
   await compareOp('Pad', [int64s([1, 2, 3]), int64s([2, 1]), int64s([9])], {}, { opset: 13 });
   await compareOp('Tile', [x, int64s([2, 1, 3])]);
@@ -90,8 +129,34 @@ test('Pad (constant, reflect, edge, wrap, negative pads, axes) and the other map
   await compareOp('SpaceToDepth', [rn([1, 2, 4, 6])], { blocksize: 2 });
   await compareOp('Trilu', [rn([2, 4, 5]), int64s([1])], { upper: 0 });
   await compareOp('Trilu', [rn([4, 5])], {});
-  await compareOp('GatherElements', [rn([3, 4]), tensor([[0, 1, 2, 0], [2, 2, 1, 0]], { dtype: 'int64' })], { axis: 0 });
-  await compareOp('GatherND', [rn([2, 3, 4]), tensor([[0, 1], [1, 2]], { dtype: 'int64' })], {});
+  await compareOp(
+    'GatherElements',
+    [
+      rn([3, 4]),
+      tensor(
+        [
+          [0, 1, 2, 0],
+          [2, 2, 1, 0],
+        ],
+        { dtype: 'int64' },
+      ),
+    ],
+    { axis: 0 },
+  );
+  await compareOp(
+    'GatherND',
+    [
+      rn([2, 3, 4]),
+      tensor(
+        [
+          [0, 1],
+          [1, 2],
+        ],
+        { dtype: 'int64' },
+      ),
+    ],
+    {},
+  );
   await compareOp('Compress', [rn([3, 4]), tensor([true, false, true, true])], { axis: 1 });
   await compareOp('ReverseSequence', [rn([4, 3, 2]), int64s([4, 1, 3])], { batch_axis: 1, time_axis: 0 });
   await compareOp('CenterCropPad', [rn([5, 2, 3]), int64s([3, 4])], { axes: [0, 2] });
@@ -110,8 +175,14 @@ test('Resize: nearest/linear/cubic, coordinate modes, scales and sizes, Upsample
     { mode: 'linear', antialias: 1 },
   ];
   for (const attrs of modes) {
-    await compareOp('Resize', [x, undefined, tensor([1, 1, 2, 1.5])], attrs as any, { rtol: 1e-4, atol: 1e-5 });
-    await compareOp('Resize', [x, undefined, undefined, int64s([1, 2, 3, 3])], attrs as any, { rtol: 1e-4, atol: 1e-5 });
+    await compareOp('Resize', [x, undefined, tensor([1, 1, 2, 1.5])], attrs as any, {
+      rtol: 1e-4,
+      atol: 1e-5,
+    });
+    await compareOp('Resize', [x, undefined, undefined, int64s([1, 2, 3, 3])], attrs as any, {
+      rtol: 1e-4,
+      atol: 1e-5,
+    });
   }
   await compareOp('Upsample', [x, tensor([1, 1, 2, 2])], { mode: 'nearest' }, { opset: 9 });
   await compareOp('Resize', [x, tensor([1, 1, 3, 0.5])], { mode: 'linear' }, { opset: 10, rtol: 1e-5 });
@@ -136,12 +207,93 @@ test('scatter-add by flat index (duplicates accumulate) and gather by flat index
   const vals = rn([6]);
   const map = tensor([0, 3, 3, -1, 5, 0], { dtype: 'int32' });
   await compareOp('ScatterAddFlat', [vals, map], { shape: [2, 3] }, { domain: 'tessera', rtol: 1e-5 });
-  await compareOp('FlatScatterAdd', [vals, int64s([0, 3, 3, 1, 5, 0])], { shape: [6] }, { domain: 'com.tessera', rtol: 1e-5 });
-  await compareOp('FlatGather', [rn([2, 3]), tensor([[5, 0], [0, 2]], { dtype: 'int64' })], {}, { domain: 'com.tessera' });
-  await compareOp('GatherFlat', [rn([2, 3]), tensor([5, 0, 0, 2], { dtype: 'int32' })], { shape: [2, 2] }, { domain: 'tessera' });
-  await compareOp('ScatterAddFlat', [tensor([1, 2, 3], { dtype: 'int32' }), tensor([1, 1, 0], { dtype: 'int32' })], { shape: [2] }, { domain: 'tessera' });
+  await compareOp(
+    'FlatScatterAdd',
+    [vals, int64s([0, 3, 3, 1, 5, 0])],
+    { shape: [6] },
+    { domain: 'com.tessera', rtol: 1e-5 },
+  );
+  await compareOp(
+    'FlatGather',
+    [
+      rn([2, 3]),
+      tensor(
+        [
+          [5, 0],
+          [0, 2],
+        ],
+        { dtype: 'int64' },
+      ),
+    ],
+    {},
+    { domain: 'com.tessera' },
+  );
+  await compareOp(
+    'GatherFlat',
+    [rn([2, 3]), tensor([5, 0, 0, 2], { dtype: 'int32' })],
+    { shape: [2, 2] },
+    { domain: 'tessera' },
+  );
+  await compareOp(
+    'ScatterAddFlat',
+    [tensor([1, 2, 3], { dtype: 'int32' }), tensor([1, 1, 0], { dtype: 'int32' })],
+    { shape: [2] },
+    { domain: 'tessera' },
+  );
   // MaxPool's gradient goes through FlatScatterAdd with the GPU-resident indices.
-  const [y, ind] = dispatch('MaxPool', [rn([1, 1, 4, 4]).to('webgpu')], { kernel_shape: [3, 3], strides: [1, 1] });
+  const [y, ind] = dispatch('MaxPool', [rn([1, 1, 4, 4]).to('webgpu')], {
+    kernel_shape: [3, 3],
+    strides: [1, 1],
+  });
   const dx = dispatch1('FlatScatterAdd', [y!, ind!], { shape: [1, 1, 4, 4] }, { domain: 'com.tessera' });
   assert.equal(dx.device, 'webgpu');
+});
+
+test('Range (int64 exactly, int32, float32), EyeLike, CumSum, LpNormalization, MeanVarianceNormalization', async () => {
+  await compareOp('Range', [int64s([2 ** 40]), int64s([2 ** 40 + 10]), int64s([3])]);
+  await compareOp('Range', [int64s([10]), int64s([-3]), int64s([-4])]);
+  await compareOp('Range', [
+    tensor(1, { dtype: 'int32' }),
+    tensor(9, { dtype: 'int32' }),
+    tensor(2, { dtype: 'int32' }),
+  ]);
+  await compareOp('Range', [tensor(0.5), tensor(3), tensor(0.25)], {}, { rtol: 1e-6 });
+  await compareOp('EyeLike', [rn([3, 5])], { k: 1 });
+  await compareOp('EyeLike', [rn([4, 3])], { k: -1, dtype: 7 });
+  for (const [exclusive, reverse] of [
+    [0, 0],
+    [1, 0],
+    [0, 1],
+    [1, 1],
+  ]) {
+    await compareOp(
+      'CumSum',
+      [rn([3, 4, 5]), int64s([1]).reshape([])],
+      { exclusive, reverse },
+      { rtol: 1e-5, atol: 1e-5 },
+    );
+  }
+  await compareOp('CumSum', [
+    tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { dtype: 'int32' },
+    ),
+    tensor(0, { dtype: 'int32' }),
+  ]);
+  await compareOp('LpNormalization', [rn([3, 5])], { p: 1, axis: 0 }, { rtol: 1e-5 });
+  await compareOp(
+    'LpNormalization',
+    [
+      tensor([
+        [0, 0],
+        [3, 4],
+      ]),
+    ],
+    { p: 2, axis: -1 },
+  );
+  await compareOp('MeanVarianceNormalization', [rn([2, 3, 4, 5])], {}, { rtol: 1e-4, atol: 1e-5 });
+  await compareOp('MeanVarianceNormalization', [rn([2, 3, 4])], { axes: [1] }, { rtol: 1e-4, atol: 1e-5 });
 });

@@ -21,7 +21,9 @@ const gen = new Generator(20240607);
 export const rn = (shape: number[], scale = 1): Tensor => randn(shape, { generator: gen }).mul(scale);
 /** Uniform float32 values in [lo, hi). */
 export const ru = (shape: number[], lo: number, hi: number): Tensor =>
-  rand(shape, { generator: gen }).mul(hi - lo).add(lo);
+  rand(shape, { generator: gen })
+    .mul(hi - lo)
+    .add(lo);
 
 export interface CompareOptions {
   rtol?: number;
@@ -72,9 +74,14 @@ export async function assertSameValues(
 ): Promise<void> {
   assert.equal(actual.dtype, expected.dtype, `${what}: dtype`);
   assert.deepEqual([...actual.shape], [...expected.shape], `${what}: shape`);
-  const got = actual.device === 'cpu' ? actual : TensorClass.fromData(await actual.data(), actual.shape, actual.dtype);
+  const got =
+    actual.device === 'cpu' ? actual : TensorClass.fromData(await actual.data(), actual.shape, actual.dtype);
   if (expected.dtype === 'int64' || expected.dtype === 'uint64') {
-    assert.deepEqual(Array.from(got.dataSync() as BigInt64Array), Array.from(expected.dataSync() as BigInt64Array), `${what}: values`);
+    assert.deepEqual(
+      Array.from(got.dataSync() as BigInt64Array),
+      Array.from(expected.dataSync() as BigInt64Array),
+      `${what}: values`,
+    );
     return;
   }
   const g = got.numbers();

@@ -16,21 +16,44 @@ const TOL = { rtol: 1e-4, atol: 1e-4 };
 
 test('MatMul: tiles, odd sizes, 1-D operands, batch broadcasting', async () => {
   const cases: [number[], number[]][] = [
-    [[3, 5], [5, 7]],
-    [[67, 33], [33, 129]],
-    [[1, 300], [300, 77]],
+    [
+      [3, 5],
+      [5, 7],
+    ],
+    [
+      [67, 33],
+      [33, 129],
+    ],
+    [
+      [1, 300],
+      [300, 77],
+    ],
     [[9], [9, 4]],
     [[4, 9], [9]],
     [[9], [9]],
-    [[2, 1, 4, 9], [3, 9, 5]],
-    [[5, 3, 17], [17, 2]],
-    [[0, 4], [4, 3]],
+    [
+      [2, 1, 4, 9],
+      [3, 9, 5],
+    ],
+    [
+      [5, 3, 17],
+      [17, 2],
+    ],
+    [
+      [0, 4],
+      [4, 3],
+    ],
   ];
   for (const [a, b] of cases) await compareOp('MatMul', [rn(a), rn(b)], {}, TOL);
   // A transposed view is read through its strides (no copy).
   const t = dispatch1('Transpose', [rn([6, 10]).to('webgpu')], { perm: [1, 0] });
   await compareOp('MatMul', [t.to('cpu'), rn([6, 3])], {}, TOL);
-  await compareOp('MatMul', [rn([4, 6]).to('float16'), rn([6, 5]).to('float16')], {}, { rtol: 1e-2, atol: 1e-2 });
+  await compareOp(
+    'MatMul',
+    [rn([4, 6]).to('float16'), rn([6, 5]).to('float16')],
+    {},
+    { rtol: 1e-2, atol: 1e-2 },
+  );
 });
 
 test('Gemm: transA/transB, alpha/beta, every broadcastable C', async () => {
@@ -52,18 +75,67 @@ test('Gemm: transA/transB, alpha/beta, every broadcastable C', async () => {
 
 test('Einsum: batched contractions as GEMM, diagonals and reductions directly', async () => {
   const cases: [string, number[][]][] = [
-    ['ij,jk->ik', [[3, 4], [4, 5]]],
-    ['bij,bjk->bik', [[2, 3, 4], [2, 4, 5]]],
-    ['mn,kn->mk', [[6, 7], [3, 7]]],
-    ['...mn,...kn->...mk', [[2, 6, 7], [2, 3, 7]]],
-    ['ij,ij->ij', [[3, 4], [3, 4]]],
+    [
+      'ij,jk->ik',
+      [
+        [3, 4],
+        [4, 5],
+      ],
+    ],
+    [
+      'bij,bjk->bik',
+      [
+        [2, 3, 4],
+        [2, 4, 5],
+      ],
+    ],
+    [
+      'mn,kn->mk',
+      [
+        [6, 7],
+        [3, 7],
+      ],
+    ],
+    [
+      '...mn,...kn->...mk',
+      [
+        [2, 6, 7],
+        [2, 3, 7],
+      ],
+    ],
+    [
+      'ij,ij->ij',
+      [
+        [3, 4],
+        [3, 4],
+      ],
+    ],
     ['ii->i', [[4, 4]]],
     ['ij->', [[3, 5]]],
     ['i,j->ij', [[3], [4]]],
-    ['bhqd,bhkd->bhqk', [[1, 2, 5, 8], [1, 2, 6, 8]]],
-    ['ij,jk,kl->il', [[2, 3], [3, 4], [4, 2]]],
+    [
+      'bhqd,bhkd->bhqk',
+      [
+        [1, 2, 5, 8],
+        [1, 2, 6, 8],
+      ],
+    ],
+    [
+      'ij,jk,kl->il',
+      [
+        [2, 3],
+        [3, 4],
+        [4, 2],
+      ],
+    ],
   ];
-  for (const [equation, shapes] of cases) await compareOp('Einsum', shapes.map((s) => rn(s)), { equation }, TOL);
+  for (const [equation, shapes] of cases)
+    await compareOp(
+      'Einsum',
+      shapes.map((s) => rn(s)),
+      { equation },
+      TOL,
+    );
 });
 
 test('Conv: implicit GEMM and direct kernels, groups, strides, dilations, pads, 1-D and 3-D', async () => {
@@ -103,5 +175,10 @@ test('ConvTranspose: strides, output_padding, groups, dilations, output_shape, a
 });
 
 test('a 1x1 convolution of float16 rounds like the CPU', async () => {
-  await compareOp('Conv', [rn([1, 16, 4, 4]).to('float16'), rn([24, 16, 1, 1]).to('float16')], {}, { rtol: 1e-2, atol: 1e-2 });
+  await compareOp(
+    'Conv',
+    [rn([1, 16, 4, 4]).to('float16'), rn([24, 16, 1, 1]).to('float16')],
+    {},
+    { rtol: 1e-2, atol: 1e-2 },
+  );
 });

@@ -199,13 +199,48 @@ export const wasm: WasmRuntime | null = load();
  */
 export class Arena {
   private top = 0;
-  // Below this offset nothing is allocated (the module itself has no static data).
-  private readonly base = 1024;
+  // Below this offset nothing is allocated (the module itself has no static data). Resident
+  // blocks (allocResident) sit between 1024 and `base`; scratch starts at `base`.
+  private base = 1024;
+  /** Freed resident blocks [ptr, bytes], reused first-fit. */
+  private readonly freeBlocks: [number, number][] = [];
+  /** Bytes held by live resident blocks. */
+  residentBytes = 0;
   constructor(private readonly memory: WasmMemory) {
     this.top = this.base;
   }
   reset(): void {
     this.top = this.base;
+  }
+  /**
+   * A block that stays allocated until `freeResident` (weights kept in WASM memory across calls).
+   * Only call it between kernel calls: it moves the scratch region up, invalidating scratch pointers.
+   */
+  allocResident(bytes: number): number {
+    const size = (bytes + 63) & ~63;
+    const i = this.freeBlocks.findIndex((b) => b[1] >= size);
+    let p: number;
+    if (i >= 0) {
+      const blk = this.freeBlocks[i]!;
+      p = blk[0];
+      if (blk[1] === size) this.freeBlocks.splice(i, 1);
+      else {
+        blk[0] += size;
+        blk[1] -= size;
+      }
+    } else {
+      this.reset();
+      p = this.alloc(size);
+      this.base = (p + size + 63) & ~63;
+      this.top = this.base;
+    }
+    this.residentBytes += size;
+    return p;
+  }
+  freeResident(ptr: number, bytes: number): void {
+    const size = (bytes + 63) & ~63;
+    this.residentBytes -= size;
+    this.freeBlocks.push([ptr, size]);
   }
   /** Byte offset of `bytes` fresh bytes, 64-byte aligned (a cache line). */
   alloc(bytes: number): number {
@@ -221,6 +256,13 @@ export class Arena {
     }
     this.top = end;
     return p;
+  }
+  /** The allocation top, to `rewind` to after a call's temporaries. */
+  mark(): number {
+    return this.top;
+  }
+  rewind(top: number): void {
+    this.top = Math.max(this.base, top);
   }
   f32(ptr: number, n: number): Float32Array {
     return new Float32Array(this.memory.buffer, ptr, n);

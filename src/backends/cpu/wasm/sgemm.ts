@@ -30,6 +30,84 @@ export async function shutdownThreads(): Promise<void> {
   await pool?.close();
 }
 
+/**
+ * Weights resident in WASM memory. A session marks its float32 initializers' arrays constant
+ * (`markConstant`); the first product that reads such an array copies its operand into a block
+ * that stays (op(X) stored row-major, so a transposed weight is transposed once), and later
+ * products read it in place instead of copying it in each call. A block is freed when its array is
+ * garbage collected. Arrays marked constant must not be written afterwards.
+ */
+const constantArrays = new WeakSet<Float32Array>();
+const residentOf = new WeakMap<Float32Array, Map<string, number>>();
+/** Bytes of WASM memory resident weights may take; past it operands are copied per call. */
+export const MAX_RESIDENT_BYTES = 1 << 30;
+const freeOnCollect =
+  typeof FinalizationRegistry === 'function'
+    ? new FinalizationRegistry<[number, number][]>((blocks) => {
+        for (const [p, b] of blocks) arena?.freeResident(p, b);
+      })
+    : null;
+const blocksOf = new WeakMap<Float32Array, [number, number][]>();
+
+/** Declares `a` read-only from now on, so products may keep it resident in WASM memory. */
+export function markConstant(a: Float32Array): void {
+  constantArrays.add(a);
+}
+
+/** Whether `a` is marked constant. */
+export function isConstant(a: Float32Array): boolean {
+  return constantArrays.has(a);
+}
+
+/** Bytes held by resident weights. */
+export function residentBytes(): number {
+  return arena?.residentBytes ?? 0;
+}
+
+/**
+ * The WASM pointer of op(X) [rows, cols] row-major for a constant X (stored [cols, rows] when
+ * `trans`), copying it in on first use; undefined when X is not constant or the budget is spent.
+ * Call before arena.reset() of the product (it may move the scratch region).
+ */
+export function residentOperand(
+  X: Float32Array,
+  off: number,
+  rows: number,
+  cols: number,
+  trans: boolean,
+): number | undefined {
+  if (!arena || !constantArrays.has(X)) return undefined;
+  const key = `${off}:${rows}:${cols}:${trans ? 1 : 0}`;
+  let m = residentOf.get(X);
+  const hit = m?.get(key);
+  if (hit !== undefined) return hit;
+  const n = rows * cols;
+  if (arena.residentBytes + n * 4 > MAX_RESIDENT_BYTES) return undefined;
+  const p = arena.allocResident(n * 4);
+  const dst = arena.f32(p, n);
+  if (!trans) dst.set(X.subarray(off, off + n));
+  else {
+    // X is [cols, rows]: dst[r, c] = X[c, r].
+    for (let c = 0; c < cols; c++) {
+      const src = off + c * rows;
+      for (let r = 0; r < rows; r++) dst[r * cols + c] = X[src + r]!;
+    }
+  }
+  if (!m) {
+    m = new Map();
+    residentOf.set(X, m);
+  }
+  m.set(key, p);
+  let blocks = blocksOf.get(X);
+  if (!blocks) {
+    blocks = [];
+    blocksOf.set(X, blocks);
+    freeOnCollect?.register(X, blocks);
+  }
+  blocks.push([p, n * 4]);
+  return p;
+}
+
 /** Threads a product of this size uses. */
 export function threadsFor(M: number, N: number, K: number): number {
   const macs = M * N * K;
@@ -74,36 +152,80 @@ export function sgemm(
 ): boolean {
   if (!wasm || !arena) return false;
   if (M === 0 || N === 0) return true;
-  const ex = wasm.exports;
+  // Resident operands first: allocating one moves the scratch region.
+  const ra = residentOperand(A, aOff, M, K, transA);
+  const rb = residentOperand(B, bOff, K, N, transB);
   arena.reset();
-  const pa = arena.alloc(M * K * 4);
-  const pb = arena.alloc(K * N * 4);
+  let pa: number;
+  let pb: number;
+  let rsA: number;
+  let csA: number;
+  let rsB: number;
+  let csB: number;
+  if (ra !== undefined) {
+    pa = ra;
+    rsA = K;
+    csA = 1;
+  } else {
+    pa = arena.alloc(M * K * 4);
+    arena.f32(pa, M * K).set(A.subarray(aOff, aOff + M * K));
+    rsA = transA ? 1 : K;
+    csA = transA ? M : 1;
+  }
+  if (rb !== undefined) {
+    pb = rb;
+    rsB = N;
+    csB = 1;
+  } else {
+    pb = arena.alloc(K * N * 4);
+    arena.f32(pb, K * N).set(B.subarray(bOff, bOff + K * N));
+    rsB = transB ? 1 : N;
+    csB = transB ? K : 1;
+  }
   const pc = arena.alloc(M * N * 4);
-  arena.f32(pa, M * K).set(A.subarray(aOff, aOff + M * K));
-  arena.f32(pb, K * N).set(B.subarray(bOff, bOff + K * N));
   if (accumulate) arena.f32(pc, M * N).set(C.subarray(cOff, cOff + M * N));
-  const [rsA, csA] = transA ? [1, M] : [K, 1];
-  const [rsB, csB] = transB ? [1, K] : [N, 1];
+  gemmAt(M, N, K, pa, rsA, csA, pb, rsB, csB, pc, N, accumulate);
+  C.set(arena.f32(pc, M * N), cOff);
+  return true;
+}
+
+/**
+ * The product on WASM pointers (arena memory): C[M, N] at pc (row stride ldc) (+)= A B, A and B
+ * with element strides, split across the worker pool when large. Scratch comes from the arena.
+ */
+export function gemmAt(
+  M: number,
+  N: number,
+  K: number,
+  pa: number,
+  rsA: number,
+  csA: number,
+  pb: number,
+  rsB: number,
+  csB: number,
+  pc: number,
+  ldc: number,
+  accumulate: boolean,
+): void {
+  const ex = wasm!.exports;
   const acc = accumulate ? 1 : 0;
   const threads = threadsFor(M, N, K);
   const scratchBytes = ex.sgemmScratchBytes();
   if (threads === 1) {
-    ex.sgemm(M, N, K, pa, rsA, csA, pb, rsB, csB, pc, N, acc, arena.alloc(scratchBytes));
-  } else {
-    const jobs: PoolJob[] = [];
-    if (M >= N) {
-      for (const [i0, i1] of split(M, threads, MR)) {
-        const args = [i1 - i0, N, K, pa + i0 * rsA * 4, rsA, csA, pb, rsB, csB, pc + i0 * N * 4, N, acc];
-        jobs.push({ fn: 'sgemm', args: [...args, arena.alloc(scratchBytes)] });
-      }
-    } else {
-      for (const [j0, j1] of split(N, threads, NR)) {
-        const args = [M, j1 - j0, K, pa, rsA, csA, pb + j0 * csB * 4, rsB, csB, pc + j0 * 4, N, acc];
-        jobs.push({ fn: 'sgemm', args: [...args, arena.alloc(scratchBytes)] });
-      }
-    }
-    workerPool()!.run(jobs);
+    ex.sgemm(M, N, K, pa, rsA, csA, pb, rsB, csB, pc, ldc, acc, arena!.alloc(scratchBytes));
+    return;
   }
-  C.set(arena.f32(pc, M * N), cOff);
-  return true;
+  const jobs: PoolJob[] = [];
+  if (M >= N) {
+    for (const [i0, i1] of split(M, threads, MR)) {
+      const args = [i1 - i0, N, K, pa + i0 * rsA * 4, rsA, csA, pb, rsB, csB, pc + i0 * ldc * 4, ldc, acc];
+      jobs.push({ fn: 'sgemm', args: [...args, arena!.alloc(scratchBytes)] });
+    }
+  } else {
+    for (const [j0, j1] of split(N, threads, NR)) {
+      const args = [M, j1 - j0, K, pa, rsA, csA, pb + j0 * csB * 4, rsB, csB, pc + j0 * 4, ldc, acc];
+      jobs.push({ fn: 'sgemm', args: [...args, arena!.alloc(scratchBytes)] });
+    }
+  }
+  workerPool()!.run(jobs);
 }

@@ -7,7 +7,19 @@ import type { DType } from '../../../runtime/dtype.js';
 import { broadcastShapes, broadcastStrides, numel } from '../../../runtime/shape.js';
 import type { Tensor } from '../../../runtime/tensor.js';
 import { reprOf } from '../repr.js';
-import { COMPUTE_ARGS, empty, flatIndex, gpu, grid, handleOf, launch, Params, paramsDecl, setViewPacker, upload } from '../runtime.js';
+import {
+  COMPUTE_ARGS,
+  empty,
+  flatIndex,
+  gpu,
+  grid,
+  handleOf,
+  launch,
+  Params,
+  paramsDecl,
+  setViewPacker,
+  upload,
+} from '../runtime.js';
 import { type Kind, load, storage, store, withHelpers } from '../wgsl.js';
 
 export type LoadAs = Kind | 'raw';
@@ -34,7 +46,10 @@ export interface Elementwise {
 const WG = 64;
 
 /** Merges adjacent dims every operand walks as one (and drops size-1 dims). */
-export function coalesce(shape: readonly number[], strides: number[][]): { shape: number[]; strides: number[][] } {
+export function coalesce(
+  shape: readonly number[],
+  strides: number[][],
+): { shape: number[]; strides: number[][] } {
   const outShape: number[] = [];
   const outStrides: number[][] = strides.map(() => []);
   for (let d = 0; d < shape.length; d++) {
@@ -48,7 +63,9 @@ export function coalesce(shape: readonly number[], strides: number[][]): { shape
       });
     } else {
       outShape.push(n);
-      strides.forEach((s, k) => outStrides[k]!.push(s[d]!));
+      strides.forEach((s, k) => {
+        outStrides[k]!.push(s[d]!);
+      });
     }
   }
   return { shape: outShape, strides: outStrides };
@@ -86,11 +103,13 @@ export function elementwise(spec: Elementwise): Tensor {
     lines.push('var r = gi;');
     for (let d = rank - 1; d >= 0; d--) {
       lines.push(`{ let s = pu(${1 + d}u); let c = r % s; r = r / s;`);
-      for (let j = 0; j < walked; j++) lines.push(`  o${j} = o${j} + c * pu(${offBase + j * (rank + 1) + 1 + d}u);`);
+      for (let j = 0; j < walked; j++)
+        lines.push(`  o${j} = o${j} + c * pu(${offBase + j * (rank + 1) + 1 + d}u);`);
       lines.push('}');
     }
   }
-  for (let j = 0; j < k; j++) lines.push(`let v${j} = ${load(`in${j}[o${j}]`, ins[j]!.dtype, spec.loads[j]!)};`);
+  for (let j = 0; j < k; j++)
+    lines.push(`let v${j} = ${load(`in${j}[o${j}]`, ins[j]!.dtype, spec.loads[j]!)};`);
   const nConsts = spec.consts?.length ?? 0;
   for (let c = 0; c < nConsts; c++) {
     if (new RegExp(`\\bc${c}\\b`).test(spec.expr)) lines.push(`let c${c} = pf(${constBase + c}u);`);
@@ -142,7 +161,14 @@ const ALIGN = 256;
 
 /** A contiguous copy of any GPU view (strides, offset, broadcast zeros). */
 export function contiguousCopy(t: Tensor): Tensor {
-  return elementwise({ inputs: [t], loads: ['raw'], expr: 'v0', outDtype: t.dtype, rawOut: true, outShape: t.shape });
+  return elementwise({
+    inputs: [t],
+    loads: ['raw'],
+    expr: 'v0',
+    outDtype: t.dtype,
+    rawOut: true,
+    outShape: t.shape,
+  });
 }
 
 setViewPacker(contiguousCopy);

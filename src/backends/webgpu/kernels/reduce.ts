@@ -6,9 +6,20 @@
  */
 import type { DType } from '../../../runtime/dtype.js';
 import type { Tensor } from '../../../runtime/tensor.js';
-import { coalesce } from './elementwise.js';
-import { COMPUTE_ARGS, empty, flatIndex, grid, handleOf, launch, MAX_WG, packed, Params, paramsDecl } from '../runtime.js';
+import {
+  COMPUTE_ARGS,
+  empty,
+  flatIndex,
+  grid,
+  handleOf,
+  launch,
+  MAX_WG,
+  Params,
+  packed,
+  paramsDecl,
+} from '../runtime.js';
 import { type Kind, kindOf, load, storage, store, WGSL_TYPE, withHelpers } from '../wgsl.js';
+import { coalesce } from './elementwise.js';
 
 export interface RowLayout {
   nOut: number;
@@ -146,7 +157,13 @@ var<workgroup> sh: array<${T}, ${WG}>;
  * Softmax, LogSoftmax and Hardmax over rows of `len` elements spaced `inner` apart (outer x inner
  * rows), matching the CPU kernel: NaN wins the max, Hardmax marks the first maximum.
  */
-export function softmaxRows(x: Tensor, outer: number, len: number, inner: number, kind: 'softmax' | 'log' | 'hard'): Tensor {
+export function softmaxRows(
+  x: Tensor,
+  outer: number,
+  len: number,
+  inner: number,
+  kind: 'softmax' | 'log' | 'hard',
+): Tensor {
   const xp = packed(x);
   const out = empty(x.shape, x.dtype);
   const rows = outer * inner;
@@ -232,7 +249,15 @@ ${paramsDecl(2, p.vec4s)}
 }
 
 /** ArgMax/ArgMin along one axis (rows of `len` spaced `inner` apart), int64 indices. */
-export function argReduce(x: Tensor, outer: number, len: number, inner: number, outShape: number[], isMax: boolean, selectLast: boolean): Tensor {
+export function argReduce(
+  x: Tensor,
+  outer: number,
+  len: number,
+  inner: number,
+  outShape: number[],
+  isMax: boolean,
+  selectLast: boolean,
+): Tensor {
   const xp = packed(x);
   const out = empty(outShape, 'int64');
   const rows = outer * inner;
@@ -266,4 +291,3 @@ ${paramsDecl(2, p.vec4s)}
   launch(code, [handleOf(xp), handleOf(out)], p, grid(rows, WG));
   return out;
 }
-

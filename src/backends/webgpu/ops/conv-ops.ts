@@ -7,8 +7,8 @@
  * kernel with one thread per output element.
  */
 import { attrInt, expectFloat, expectSameDType } from '../../../ops/helpers.js';
-import { TESSERA_DOMAIN } from '../../../ops/nn/domain.js';
 import { convTransposeWindow } from '../../../ops/nn/conv-transpose.js';
+import { TESSERA_DOMAIN } from '../../../ops/nn/domain.js';
 import { expectSpatial, kernelShape, resolveWindow, type Window } from '../../../ops/nn/window.js';
 import type { Attrs, OpInputs } from '../../../ops/registry.js';
 import { TesseraError } from '../../../runtime/errors.js';
@@ -16,12 +16,23 @@ import { fmtShape, numel } from '../../../runtime/shape.js';
 import type { Tensor } from '../../../runtime/tensor.js';
 import { gpuKernel } from '../fallback.js';
 import { gemmShader, pickConfig } from '../kernels/gemm.js';
-import { bufIn, COMPUTE_ARGS, empty, flatIndex, grid, handleOf, launch, Params, paramsDecl } from '../runtime.js';
+import {
+  bufIn,
+  COMPUTE_ARGS,
+  empty,
+  flatIndex,
+  grid,
+  handleOf,
+  launch,
+  Params,
+  paramsDecl,
+} from '../runtime.js';
 import { storage, store } from '../wgsl.js';
 
 function groupOf(op: string, attrs: Attrs): number {
   const g = attrInt(attrs, 'group', 1);
-  if (!Number.isInteger(g) || g < 1) throw new TesseraError('INVALID_ARGUMENT', `${op}: group must be >= 1, got ${g}`);
+  if (!Number.isInteger(g) || g < 1)
+    throw new TesseraError('INVALID_ARGUMENT', `${op}: group must be >= 1, got ${g}`);
   return g;
 }
 
@@ -44,7 +55,10 @@ function convArgs(op: string, inputs: OpInputs, attrs: Attrs) {
   expectSpatial(op, x);
   const group = groupOf(op, attrs);
   if (w.ndim !== x.ndim) {
-    throw new TesseraError('SHAPE_MISMATCH', `${op}: W must have the rank of X (${x.ndim}), got shape ${fmtShape(w.shape)}`);
+    throw new TesseraError(
+      'SHAPE_MISMATCH',
+      `${op}: W must have the rank of X (${x.ndim}), got shape ${fmtShape(w.shape)}`,
+    );
   }
   const C = x.shape[1]!;
   const M = w.shape[0]!;
@@ -54,7 +68,11 @@ function convArgs(op: string, inputs: OpInputs, attrs: Attrs) {
       `${op}: X has ${C} channels, expected W.shape[1] * group = ${w.shape[1]} * ${group}; W shape ${fmtShape(w.shape)}`,
     );
   }
-  if (M % group !== 0) throw new TesseraError('SHAPE_MISMATCH', `${op}: W.shape[0] (${M}) must be divisible by group (${group})`);
+  if (M % group !== 0)
+    throw new TesseraError(
+      'SHAPE_MISMATCH',
+      `${op}: W.shape[0] (${M}) must be divisible by group (${group})`,
+    );
   if (b && (b.ndim !== 1 || b.shape[0] !== M)) {
     throw new TesseraError('SHAPE_MISMATCH', `${op}: B must have shape [${M}], got ${fmtShape(b.shape)}`);
   }
@@ -86,7 +104,7 @@ function geoParams(p: Params, g: Geo, win: Window, inSize: number[], outSize: nu
 }
 
 /** WGSL reading the geometry params into constants (r spatial axes). */
-function geoLets(r: number): string {
+function geoLets(): string {
   const lines = GEO.map((k, i) => `let ${k} = pu(${BASE + i}u);`);
   return lines.join('\n  ');
 }
@@ -107,7 +125,9 @@ function gatherFn(r: number, transposed: boolean): string {
   for (let d = r - 1; d >= 0; d--) {
     const inS = at(r, 0, d);
     const outS = at(r, 1, d);
-    lines.push(`  { let od = l % ${outS}; l = l / ${outS}; let kd = kk % ${at(r, 2, d)}; kk = kk / ${at(r, 2, d)};`);
+    lines.push(
+      `  { let od = l % ${outS}; l = l / ${outS}; let kd = kk % ${at(r, 2, d)}; kk = kk / ${at(r, 2, d)};`,
+    );
     if (!transposed) {
       lines.push(`    let id = i32(od * ${at(r, 3, d)} + kd * ${at(r, 4, d)}) - ${pad(r, d)};`);
     } else {
@@ -133,7 +153,15 @@ function conv(inputs: OpInputs, attrs: Attrs, op: string): Tensor | string {
   const out = empty([N, M, ...win.outSize], x.dtype);
   if (out.numel() === 0) return out;
   const r = win.kernel.length;
-  const geo: Geo = { C, Cg: C / group, Mt: M, Mg: M / group, Pin: numel(win.inSize), Pout: numel(win.outSize), KV: numel(win.kernel) };
+  const geo: Geo = {
+    C,
+    Cg: C / group,
+    Mt: M,
+    Mg: M / group,
+    Pin: numel(win.inSize),
+    Pout: numel(win.outSize),
+    KV: numel(win.kernel),
+  };
   const bufs = [bufIn(x), bufIn(w), ...(b ? [bufIn(b)] : [])];
   const outB = bufs.length;
   const decls = `${storage(0, 'x', x.dtype, 'read')}
@@ -145,16 +173,26 @@ ${storage(outB, 'y', x.dtype, 'read_write')}`;
   if (useGemm(geo.Mg, Kg)) {
     const p = new Params().u(geo.Mg, N * geo.Pout, Kg);
     geoParams(p, geo, win, win.inSize, win.outSize);
-    const pointwise = geo.KV === 1 && win.strides.every((s) => s === 1) && win.padsBegin.every((q) => q === 0) && geo.Pin === geo.Pout;
+    const pointwise =
+      geo.KV === 1 &&
+      win.strides.every((s) => s === 1) &&
+      win.padsBegin.every((q) => q === 0) &&
+      geo.Pin === geo.Pout;
     const code = gemmShader(pickConfig(geo.Mg), {
       decls: `${decls}\n${paramsDecl(outB + 1, p.vec4s)}\n${pointwise ? '' : gatherFn(r, false)}`,
-      prologue: geoLets(r),
+      prologue: geoLets(),
       loadA: `w[(batch * Mg + row) * ${Kg}u + k]`,
-      loadB: pointwise ? 'x[((col / Pout) * C + batch * Cg + k) * Pin + col % Pout]' : 'gather(batch, k, col)',
+      loadB: pointwise
+        ? 'x[((col / Pout) * C + batch * Cg + k) * Pin + col % Pout]'
+        : 'gather(batch, k, col)',
       store: `let n = col / Pout; let m = batch * Mg + row; y[(n * Mt + m) * Pout + col % Pout] = ${store(`v${biasOf('m')}`, x.dtype)};`,
     });
     const cfg = pickConfig(geo.Mg);
-    launch(code, [...bufs, handleOf(out)], p, [Math.ceil((N * geo.Pout) / (cfg.wx * 4)), Math.ceil(geo.Mg / (cfg.wy * cfg.ry)), group]);
+    launch(code, [...bufs, handleOf(out)], p, [
+      Math.ceil((N * geo.Pout) / (cfg.wx * 4)),
+      Math.ceil(geo.Mg / (cfg.wy * cfg.ry)),
+      group,
+    ]);
     return out;
   }
   // Direct: one thread per output element.
@@ -166,7 +204,7 @@ ${gatherFn(r, false)}
 @compute @workgroup_size(64) fn main(${COMPUTE_ARGS}) {
   ${flatIndex(64)}
   if (gi >= pu(0u)) { return; }
-  ${geoLets(r)}
+  ${geoLets()}
   let l = gi % Pout;
   let m = (gi / Pout) % Mt;
   let n = gi / (Pout * Mt);
@@ -208,7 +246,15 @@ function convTranspose(inputs: OpInputs, attrs: Attrs, op: string): Tensor | str
   const out = empty([N, M, ...win.inSize], x.dtype);
   if (out.numel() === 0) return out;
   const r = win.kernel.length;
-  const geo: Geo = { C, Cg: C / group, Mt: M, Mg: M / group, Pin: numel(win.outSize), Pout: numel(win.inSize), KV: numel(win.kernel) };
+  const geo: Geo = {
+    C,
+    Cg: C / group,
+    Mt: M,
+    Mg: M / group,
+    Pin: numel(win.outSize),
+    Pout: numel(win.inSize),
+    KV: numel(win.kernel),
+  };
   const bufs = [bufIn(x), bufIn(w), ...(b ? [bufIn(b)] : [])];
   const outB = bufs.length;
   const decls = `${storage(0, 'x', x.dtype, 'read')}
@@ -218,19 +264,24 @@ ${storage(outB, 'y', x.dtype, 'read_write')}`;
   const biasOf = (m: string) => (b ? ` + bias[${m}]` : '');
   const Kg = geo.Cg * geo.KV;
   // W[(g*Cg + c) * Mg + m, kk] for GEMM row m (in group g) and depth k = (c, kk).
-  const wAt = (g: string, m: string, k: string) => `w[((${g} * Cg + ${k} / KV) * Mg + ${m}) * KV + ${k} % KV]`;
+  const wAt = (g: string, m: string, k: string) =>
+    `w[((${g} * Cg + ${k} / KV) * Mg + ${m}) * KV + ${k} % KV]`;
   if (useGemm(geo.Mg, Kg)) {
     const p = new Params().u(geo.Mg, N * geo.Pout, Kg);
     geoParams(p, geo, win, win.outSize, win.inSize);
     const code = gemmShader(pickConfig(geo.Mg), {
       decls: `${decls}\n${paramsDecl(outB + 1, p.vec4s)}\n${gatherFn(r, true)}`,
-      prologue: geoLets(r),
+      prologue: geoLets(),
       loadA: wAt('batch', 'row', 'k'),
       loadB: 'gather(batch, k, col)',
       store: `let n = col / Pout; let m = batch * Mg + row; y[(n * Mt + m) * Pout + col % Pout] = ${store(`v${biasOf('m')}`, x.dtype)};`,
     });
     const cfg = pickConfig(geo.Mg);
-    launch(code, [...bufs, handleOf(out)], p, [Math.ceil((N * geo.Pout) / (cfg.wx * 4)), Math.ceil(geo.Mg / (cfg.wy * cfg.ry)), group]);
+    launch(code, [...bufs, handleOf(out)], p, [
+      Math.ceil((N * geo.Pout) / (cfg.wx * 4)),
+      Math.ceil(geo.Mg / (cfg.wy * cfg.ry)),
+      group,
+    ]);
     return out;
   }
   const p = new Params().u(out.numel(), 0, Kg);
@@ -241,7 +292,7 @@ ${gatherFn(r, true)}
 @compute @workgroup_size(64) fn main(${COMPUTE_ARGS}) {
   ${flatIndex(64)}
   if (gi >= pu(0u)) { return; }
-  ${geoLets(r)}
+  ${geoLets()}
   let l = gi % Pout;
   let m = (gi / Pout) % Mt;
   let n = gi / (Pout * Mt);
@@ -273,7 +324,15 @@ function convWeightGrad(inputs: OpInputs, attrs: Attrs, op: string): Tensor | st
   const [N, C] = [x.shape[0]!, x.shape[1]!];
   const M = dy.shape[1]!;
   const r = win.kernel.length;
-  const geo: Geo = { C, Cg: C / group, Mt: M, Mg: M / group, Pin: numel(win.inSize), Pout: numel(win.outSize), KV: numel(win.kernel) };
+  const geo: Geo = {
+    C,
+    Cg: C / group,
+    Mt: M,
+    Mg: M / group,
+    Pin: numel(win.inSize),
+    Pout: numel(win.outSize),
+    KV: numel(win.kernel),
+  };
   const Kg = geo.Cg * geo.KV;
   const out = empty([M, geo.Cg, ...win.kernel], x.dtype);
   if (out.numel() === 0) return out;
@@ -286,20 +345,26 @@ ${storage(1, 'dy', x.dtype, 'read')}
 ${storage(2, 'dw', x.dtype, 'read_write')}
 ${paramsDecl(3, p.vec4s)}
 ${gatherFn(r, false)}`,
-    prologue: geoLets(r),
+    prologue: geoLets(),
     loadA: 'dy[((k / Pout) * Mt + batch * Mg + row) * Pout + k % Pout]',
     loadB: 'gather(batch, col, k)',
     store: `dw[(batch * Mg + row) * ${Kg}u + col] = ${store('v', x.dtype)};`,
   });
-  launch(code, [bufIn(x), bufIn(dy), handleOf(out)], p, [Math.ceil(Kg / (cfg.wx * 4)), Math.ceil(geo.Mg / (cfg.wy * cfg.ry)), group]);
+  launch(code, [bufIn(x), bufIn(dy), handleOf(out)], p, [
+    Math.ceil(Kg / (cfg.wx * 4)),
+    Math.ceil(geo.Mg / (cfg.wy * cfg.ry)),
+    group,
+  ]);
   return out;
 }
 
 export function registerConvKernels(): void {
-  const wrap = (f: (i: OpInputs, a: Attrs, op: string) => Tensor | string) => (inputs: OpInputs, attrs: Attrs, ctx: { op: string }) => {
-    const r = f(inputs, attrs, ctx.op);
-    return typeof r === 'string' ? r : [r];
-  };
+  const wrap =
+    (f: (i: OpInputs, a: Attrs, op: string) => Tensor | string) =>
+    (inputs: OpInputs, attrs: Attrs, ctx: { op: string }) => {
+      const r = f(inputs, attrs, ctx.op);
+      return typeof r === 'string' ? r : [r];
+    };
   gpuKernel('Conv', wrap(conv));
   gpuKernel('ConvTranspose', wrap(convTranspose));
   gpuKernel('ConvWeightGrad', wrap(convWeightGrad), { domain: TESSERA_DOMAIN });

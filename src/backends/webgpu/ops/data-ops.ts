@@ -19,9 +19,9 @@ import { planEinsum } from '../../../ops/linalg/einsum.js';
 import { TESSERA_DOMAIN as NN_DOMAIN } from '../../../ops/nn/domain.js';
 import { resolveResize } from '../../../ops/nn/resize.js';
 import { type AxisPlan, planAxis } from '../../../ops/nn/resize-plan.js';
-import { findOp, type Attrs, type KernelContext, type OpInputs } from '../../../ops/registry.js';
-import { TESSERA_DOMAIN as SHAPE_DOMAIN } from '../../../ops/shape/layout.js';
+import { type Attrs, findOp, type KernelContext, type OpInputs } from '../../../ops/registry.js';
 import { readIndices } from '../../../ops/shape/gather.js';
+import { TESSERA_DOMAIN as SHAPE_DOMAIN } from '../../../ops/shape/layout.js';
 import { type DType, isFloat, isInt } from '../../../runtime/dtype.js';
 import { TesseraError } from '../../../runtime/errors.js';
 import { contiguousStrides, fmtShape, normAxis, numel } from '../../../runtime/shape.js';
@@ -31,7 +31,20 @@ import { gpuKernel } from '../fallback.js';
 import { contiguousCopy, elementwise } from '../kernels/elementwise.js';
 import { gemmShader, pickConfig } from '../kernels/gemm.js';
 import { encodeForGpu, reprOf } from '../repr.js';
-import { bufIn, COMPUTE_ARGS, empty, flatIndex, grid, handleOf, launch, MAX_WG, packed, Params, paramsDecl, upload } from '../runtime.js';
+import {
+  bufIn,
+  COMPUTE_ARGS,
+  empty,
+  flatIndex,
+  grid,
+  handleOf,
+  launch,
+  MAX_WG,
+  Params,
+  packed,
+  paramsDecl,
+  upload,
+} from '../runtime.js';
 import { load, storage, store } from '../wgsl.js';
 import { fill } from './misc-ops.js';
 import { onCpu, readNumbers } from './values.js';
@@ -73,14 +86,27 @@ function keyOf(v: unknown): string {
 // ---- gather by flat map ---------------------------------------------------------------------------
 
 /** out[i] = x[map[i] - bias] where map[i] >= bias, else `fill` (the fill given as the dtype's stored words). */
-function gatherMapped(x: Tensor, map: Tensor, outShape: readonly number[], bias: number, fill: Uint32Array): Tensor {
+function gatherMapped(
+  x: Tensor,
+  map: Tensor,
+  outShape: readonly number[],
+  bias: number,
+  fill: Uint32Array,
+): Tensor {
   const xp = packed(x);
   const out = empty(outShape, x.dtype);
   const n = numel(outShape);
   if (n === 0) return out;
   const x64 = reprOf(x.dtype).bytes === 8;
-  const p = new Params().u(n).i(bias).u(fill[0] ?? 0, fill[1] ?? 0);
-  const fillV = x64 ? 'vec2<u32>(pu(2u), pu(3u))' : reprOf(x.dtype).wgsl === 'u32' ? 'pu(2u)' : `bitcast<${reprOf(x.dtype).wgsl}>(pu(2u))`;
+  const p = new Params()
+    .u(n)
+    .i(bias)
+    .u(fill[0] ?? 0, fill[1] ?? 0);
+  const fillV = x64
+    ? 'vec2<u32>(pu(2u), pu(3u))'
+    : reprOf(x.dtype).wgsl === 'u32'
+      ? 'pu(2u)'
+      : `bitcast<${reprOf(x.dtype).wgsl}>(pu(2u))`;
   const code = `${storage(0, 'x', x.dtype, 'read')}
 ${storage(1, 'm', map.dtype, 'read')}
 ${storage(2, 'y', x.dtype, 'read_write')}
@@ -100,7 +126,11 @@ function words(dtype: DType, value: number): Uint32Array {
   const arr = dtype === 'float32' ? Float32Array.of(value) : null;
   if (arr) return new Uint32Array(arr.buffer);
   const t = Tensor.fromData(Float64Array.of(value), [1], 'float64');
-  const enc = findOp('Cast')!.kernels.cpu([t], { to: dtype }, { op: 'Cast', opset: Number.POSITIVE_INFINITY, device: 'cpu' })[0]!;
+  const enc = findOp('Cast')!.kernels.cpu(
+    [t],
+    { to: dtype },
+    { op: 'Cast', opset: Number.POSITIVE_INFINITY, device: 'cpu' },
+  )[0]!;
   return new Uint32Array(encodeForGpu(dtype, enc.dataSync()));
 }
 
@@ -128,7 +158,10 @@ function mapKernel(
     const map = cachedTable(key, () => {
       const ids = new Int32Array(x.numel());
       for (let i = 0; i < ids.length; i++) ids[i] = i + 1;
-      const r = def.kernels.cpu([Tensor.fromData(ids, x.shape, 'int32'), ...rest], attrs, { ...ctx, device: 'cpu' })[0]!;
+      const r = def.kernels.cpu([Tensor.fromData(ids, x.shape, 'int32'), ...rest], attrs, {
+        ...ctx,
+        device: 'cpu',
+      })[0]!;
       return r;
     });
     outShape = [...map.shape];
@@ -144,14 +177,23 @@ function concat(inputs: OpInputs, attrs: Attrs): Tensor[] | string {
   if (xs.length === 0) throw new TesseraError('INVALID_ARGUMENT', 'Concat: expects at least 1 input, got 0');
   const first = xs[0]!;
   if (xs.some((t) => t.dtype !== first.dtype)) {
-    throw new TesseraError('DTYPE_MISMATCH', `Concat: inputs must have the same dtype, got ${xs.map((t) => t.dtype).join(' and ')}`);
+    throw new TesseraError(
+      'DTYPE_MISMATCH',
+      `Concat: inputs must have the same dtype, got ${xs.map((t) => t.dtype).join(' and ')}`,
+    );
   }
   if (first.dtype === 'string') return 'with strings';
-  if (first.ndim === 0) throw new TesseraError('INVALID_ARGUMENT', 'Concat: inputs must have rank >= 1, got rank 0');
-  if (attrs.axis === undefined) throw new TesseraError('INVALID_ARGUMENT', "Concat: attribute 'axis' is required");
+  if (first.ndim === 0)
+    throw new TesseraError('INVALID_ARGUMENT', 'Concat: inputs must have rank >= 1, got rank 0');
+  if (attrs.axis === undefined)
+    throw new TesseraError('INVALID_ARGUMENT', "Concat: attribute 'axis' is required");
   const axis = normAxis(attrInt(attrs, 'axis'), first.ndim, 'Concat');
   xs.forEach((x, i) => {
-    if (x.ndim !== first.ndim) throw new TesseraError('SHAPE_MISMATCH', `Concat: input ${i} has rank ${x.ndim}, expected ${first.ndim}`);
+    if (x.ndim !== first.ndim)
+      throw new TesseraError(
+        'SHAPE_MISMATCH',
+        `Concat: input ${i} has rank ${x.ndim}, expected ${first.ndim}`,
+      );
     for (let d = 0; d < x.ndim; d++) {
       if (d !== axis && x.shape[d] !== first.shape[d]) {
         throw new TesseraError(
@@ -178,14 +220,24 @@ function concat(inputs: OpInputs, attrs: Attrs): Tensor[] | string {
 // ---- Gather -----------------------------------------------------------------------------------
 
 function gather(x: Tensor, indices: Tensor, axisAttr: number): Tensor {
-  if (x.ndim === 0) throw new TesseraError('INVALID_ARGUMENT', 'Gather: data must have rank >= 1, got rank 0');
-  if (!isInt(indices.dtype)) throw new TesseraError('DTYPE_MISMATCH', `Gather: indices must be an integer tensor, got ${indices.dtype}`);
+  if (x.ndim === 0)
+    throw new TesseraError('INVALID_ARGUMENT', 'Gather: data must have rank >= 1, got rank 0');
+  if (!isInt(indices.dtype))
+    throw new TesseraError(
+      'DTYPE_MISMATCH',
+      `Gather: indices must be an integer tensor, got ${indices.dtype}`,
+    );
   const axis = normAxis(axisAttr, x.ndim, 'Gather');
   const dim = x.shape[axis]!;
   let idx = indices;
   // Indices on the host (or small uploads) are checked and normalized there, with the CPU's errors.
   const hostIdx = indices.device === 'cpu' || (indices.storage.handle as GpuBuffer | undefined)?.shadow;
-  if (hostIdx) idx = Tensor.fromData(Int32Array.from(readIndices('Gather', onCpu(indices), dim, `axis ${axis}`)), indices.shape, 'int32');
+  if (hostIdx)
+    idx = Tensor.fromData(
+      Int32Array.from(readIndices('Gather', onCpu(indices), dim, `axis ${axis}`)),
+      indices.shape,
+      'int32',
+    );
   const outer = numel(x.shape.slice(0, axis));
   const inner = numel(x.shape.slice(axis + 1));
   const nIdx = idx.numel();
@@ -251,17 +303,37 @@ ${paramsDecl(3, p.vec4s)}
     launch(code, [bufIn(values), bufIn(map), handleOf(acc)], p, grid(m, 64));
   }
   if (accDtype === dtype) return acc;
-  return elementwise({ inputs: [acc], loads: [k === 'f32' ? 'f' : k === 'i32' ? 'i' : 'u'], expr: 'v0', outDtype: dtype });
+  return elementwise({
+    inputs: [acc],
+    loads: [k === 'f32' ? 'f' : k === 'i32' ? 'i' : 'u'],
+    expr: 'v0',
+    outDtype: dtype,
+  });
 }
 
 // ---- Resize -----------------------------------------------------------------------------------
 
-function plansOf(inShape: readonly number[], outShape: number[], scales: number[], roi: number[], opts: any): AxisPlan[] {
-  return inShape.map((n, d) => planAxis(n, outShape[d]!, scales[d]!, [roi[d]!, roi[inShape.length + d]!], opts));
+function plansOf(
+  inShape: readonly number[],
+  outShape: number[],
+  scales: number[],
+  roi: number[],
+  opts: any,
+): AxisPlan[] {
+  return inShape.map((n, d) =>
+    planAxis(n, outShape[d]!, scales[d]!, [roi[d]!, roi[inShape.length + d]!], opts),
+  );
 }
 
 /** One axis of a resize: out[a, o, i] = sum_k w[o, k] * x[a, idx[o, k], i]. `transposed` applies the adjoint via an inverted table. */
-function resizeAxis(x: Tensor, d: number, plan: AxisPlan, key: string, transposed: boolean, outDtype: DType): Tensor {
+function resizeAxis(
+  x: Tensor,
+  d: number,
+  plan: AxisPlan,
+  key: string,
+  transposed: boolean,
+  outDtype: DType,
+): Tensor {
   const shape = [...x.shape];
   const lenIn = transposed ? plan.outLen : plan.inLen;
   const lenOut = transposed ? plan.inLen : plan.outLen;
@@ -322,7 +394,13 @@ ${paramsDecl(3, p.vec4s)}
   return out;
 }
 
-function applyResize(x: Tensor, plans: AxisPlan[], outShape: number[], key: string, transposed: boolean): Tensor {
+function applyResize(
+  x: Tensor,
+  plans: AxisPlan[],
+  outShape: number[],
+  key: string,
+  transposed: boolean,
+): Tensor {
   let cur = x;
   const order = plans.map((_, d) => d);
   if (transposed) order.reverse();
@@ -341,14 +419,25 @@ function resizeOp(name: string, since: number) {
     if (!floatOnGpu(x.dtype)) return `has no kernel for ${x.dtype}`;
     const floats = (t: Tensor | undefined) => (t && t.numel() > 0 ? readNumbers(t) : undefined);
     let rs: ReturnType<typeof resolveResize>;
-    if (name === 'Resize' && since >= 11) rs = resolveResize(ctx.op, x, inputs[1] ? onCpu(inputs[1]) : undefined, floats(inputs[2]), floats(inputs[3]), attrs, false);
+    if (name === 'Resize' && since >= 11)
+      rs = resolveResize(
+        ctx.op,
+        x,
+        inputs[1] ? onCpu(inputs[1]) : undefined,
+        floats(inputs[2]),
+        floats(inputs[3]),
+        attrs,
+        false,
+      );
     else {
-      const scales = name === 'Upsample' && since < 9 ? (attrs.scales as number[] | undefined) : floats(inputs[1]);
+      const scales =
+        name === 'Upsample' && since < 9 ? (attrs.scales as number[] | undefined) : floats(inputs[1]);
       if (!scales) throw new TesseraError('INVALID_ARGUMENT', `${ctx.op}: scales are required`);
       rs = resolveResize(ctx.op, x, undefined, scales, undefined, attrs, true);
     }
     const plans = plansOf(x.shape, rs.outShape, rs.scales, rs.roi, rs.opts);
-    if (plans.some((pl) => pl.outside.some((v) => v))) return 'with extrapolated (tf_crop_and_resize) positions';
+    if (plans.some((pl) => pl.outside.some((v) => v)))
+      return 'with extrapolated (tf_crop_and_resize) positions';
     return [applyResize(x, plans, rs.outShape, keyOf(['resize', x.shape, rs]), false)];
   };
 }
@@ -391,9 +480,15 @@ function einsum(equation: string, xs: Tensor[]): Tensor | string {
   const dtype = xs[0]!.dtype;
   if (!floatOnGpu(dtype)) return `has no kernel for ${dtype}`;
   if (xs.some((t) => t.dtype !== dtype)) {
-    throw new TesseraError('DTYPE_MISMATCH', `Einsum: inputs must have the same dtype, got ${xs.map((t) => t.dtype).join(' and ')}`);
+    throw new TesseraError(
+      'DTYPE_MISMATCH',
+      `Einsum: inputs must have the same dtype, got ${xs.map((t) => t.dtype).join(' and ')}`,
+    );
   }
-  const plan = planEinsum(equation, xs.map((t) => t.shape));
+  const plan = planEinsum(
+    equation,
+    xs.map((t) => t.shape),
+  );
   const outShape = plan.output.map((l) => plan.sizes.get(l)!);
   const simple = xs.length === 2 && plan.inputs.every((ls) => new Set(ls).size === ls.length);
   if (simple) {
@@ -414,7 +509,10 @@ function einsum(equation: string, xs: Tensor[]): Tensor | string {
       if (Z <= MAX_WG) {
         const A = packed(arrange(xs[0]!, la, [...batch, ...freeA, ...contr], plan.sizes));
         const B = packed(arrange(xs[1]!, lb, [...batch, ...contr, ...freeB], plan.sizes));
-        const res = empty([...batch, ...freeA, ...freeB].map((l) => plan.sizes.get(l)!), dtype);
+        const res = empty(
+          [...batch, ...freeA, ...freeB].map((l) => plan.sizes.get(l)!),
+          dtype,
+        );
         if (Z * M * N > 0) {
           const p = new Params().u(M, N, K);
           const cfg = pickConfig(M);
@@ -425,7 +523,11 @@ function einsum(equation: string, xs: Tensor[]): Tensor | string {
             loadB: 'b[(batch * K + k) * N + col]',
             store: `out[(batch * M + row) * N + col] = ${store('v', dtype)};`,
           });
-          launch(code, [handleOf(A), handleOf(B), handleOf(res)], p, [Math.ceil(N / (cfg.wx * 4)), Math.ceil(M / (cfg.wy * cfg.ry)), Z]);
+          launch(code, [handleOf(A), handleOf(B), handleOf(res)], p, [
+            Math.ceil(N / (cfg.wx * 4)),
+            Math.ceil(M / (cfg.wy * cfg.ry)),
+            Z,
+          ]);
         }
         // The result's dims are [batch, freeA, freeB]: view them in the output's label order.
         const order = [...batch, ...freeA, ...freeB];
@@ -457,20 +559,28 @@ function einsum(equation: string, xs: Tensor[]): Tensor | string {
   const R = summed.reduce((a, l) => a * plan.sizes.get(l)!, 1);
   const p = new Params().u(n, R);
   const lines: string[] = [];
-  xs.forEach((_, k) => lines.push(`var o${k} = ${ops[k]!.offset}u;`));
+  xs.forEach((_, k) => {
+    lines.push(`var o${k} = ${ops[k]!.offset}u;`);
+  });
   lines.push('var r = gi;');
   for (let d = plan.output.length - 1; d >= 0; d--) {
     const l = plan.output[d]!;
     lines.push(`{ let c = r % ${plan.sizes.get(l)}u; r = r / ${plan.sizes.get(l)}u;`);
-    xs.forEach((_, k) => lines.push(`  o${k} = o${k} + c * ${strideOf(k, l)}u;`));
+    xs.forEach((_, k) => {
+      lines.push(`  o${k} = o${k} + c * ${strideOf(k, l)}u;`);
+    });
     lines.push('}');
   }
   const inner: string[] = ['var s = j;'];
-  xs.forEach((_, k) => inner.push(`var q${k} = o${k};`));
+  xs.forEach((_, k) => {
+    inner.push(`var q${k} = o${k};`);
+  });
   for (let d = summed.length - 1; d >= 0; d--) {
     const l = summed[d]!;
     inner.push(`{ let c = s % ${plan.sizes.get(l)}u; s = s / ${plan.sizes.get(l)}u;`);
-    xs.forEach((_, k) => inner.push(`  q${k} = q${k} + c * ${strideOf(k, l)}u;`));
+    xs.forEach((_, k) => {
+      inner.push(`  q${k} = q${k} + c * ${strideOf(k, l)}u;`);
+    });
     inner.push('}');
   }
   inner.push(`acc = acc + ${xs.map((_, k) => load(`in${k}[q${k}]`, dtype, 'f')).join(' * ')};`);
@@ -498,7 +608,17 @@ export function registerDataKernels(): void {
     if (x.dtype === 'string') return 'with strings';
     return [gather(x, inputs[1]!, attrInt(attrs, 'axis', 0))];
   });
-  for (const name of ['Tile', 'DepthToSpace', 'SpaceToDepth', 'ReverseSequence', 'Trilu', 'CenterCropPad', 'GatherElements', 'GatherND', 'Compress']) {
+  for (const name of [
+    'Tile',
+    'DepthToSpace',
+    'SpaceToDepth',
+    'ReverseSequence',
+    'Trilu',
+    'CenterCropPad',
+    'GatherElements',
+    'GatherND',
+    'Compress',
+  ]) {
     gpuKernel(name, mapKernel(name));
   }
   gpuKernel(
@@ -511,7 +631,10 @@ export function registerDataKernels(): void {
         if (cv && cv.numel() > 0) return readNumbers(cv)[0]!;
         return typeof attrs.value === 'number' ? attrs.value : 0;
       },
-      (rest, attrs) => [rest.map((t, i) => (i === 1 ? undefined : t)), attrs.value === undefined ? attrs : { ...attrs, value: 0 }],
+      (rest, attrs) => [
+        rest.map((t, i) => (i === 1 ? undefined : t)),
+        attrs.value === undefined ? attrs : { ...attrs, value: 0 },
+      ],
     ),
   );
   for (const [name, domain] of [
@@ -561,8 +684,13 @@ export function registerDataKernels(): void {
       const x = inputs[0]!;
       if (!floatOnGpu(x.dtype)) return `has no kernel for ${x.dtype}`;
       const { inShape, outShape, plans, key } = resolvedPlans(ctx.op, attrs);
-      if (x.shape.join() !== inShape.join()) throw new TesseraError('SHAPE_MISMATCH', `${ctx.op}: X has shape ${fmtShape(x.shape)}, expected ${fmtShape(inShape)}`);
-      if (plans.some((pl) => pl.outside.some((v) => v))) return 'with extrapolated (tf_crop_and_resize) positions';
+      if (x.shape.join() !== inShape.join())
+        throw new TesseraError(
+          'SHAPE_MISMATCH',
+          `${ctx.op}: X has shape ${fmtShape(x.shape)}, expected ${fmtShape(inShape)}`,
+        );
+      if (plans.some((pl) => pl.outside.some((v) => v)))
+        return 'with extrapolated (tf_crop_and_resize) positions';
       return [applyResize(x, plans, outShape, key, false)];
     },
     { domain: NN_DOMAIN },
@@ -573,8 +701,13 @@ export function registerDataKernels(): void {
       const dy = inputs[0]!;
       if (!floatOnGpu(dy.dtype)) return `has no kernel for ${dy.dtype}`;
       const { inShape, outShape, plans, key } = resolvedPlans(ctx.op, attrs);
-      if (dy.shape.join() !== outShape.join()) throw new TesseraError('SHAPE_MISMATCH', `${ctx.op}: dY has shape ${fmtShape(dy.shape)}, expected ${fmtShape(outShape)}`);
-      if (plans.some((pl) => pl.outside.some((v) => v))) return 'with extrapolated (tf_crop_and_resize) positions';
+      if (dy.shape.join() !== outShape.join())
+        throw new TesseraError(
+          'SHAPE_MISMATCH',
+          `${ctx.op}: dY has shape ${fmtShape(dy.shape)}, expected ${fmtShape(outShape)}`,
+        );
+      if (plans.some((pl) => pl.outside.some((v) => v)))
+        return 'with extrapolated (tf_crop_and_resize) positions';
       return [applyResize(dy, plans, inShape, key, true)];
     },
     { domain: NN_DOMAIN },

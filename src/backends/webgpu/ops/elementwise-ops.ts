@@ -4,6 +4,7 @@
  * Where, Clip. Semantics follow the CPU kernels in src/ops/elementwise (NaN handling, integer wrap,
  * division by zero giving 0 for integers); int64 arithmetic and float64 run on the CPU.
  */
+import { legacyAlign } from '../../../ops/elementwise/kernels.js';
 import { attrFloat, attrInt, attrString } from '../../../ops/helpers.js';
 import type { Attrs, OpInputs } from '../../../ops/registry.js';
 import type { DType } from '../../../runtime/dtype.js';
@@ -86,7 +87,10 @@ const UNARY: Record<string, UnaryDef> = {
     consts: (a) => [attrFloat(a, 'alpha'), attrFloat(a, 'gamma')],
   },
   Celu: { e: F('select(c0 * expm1_(v0 / c0), v0, v0 > 0.0)'), consts: (a) => [attrFloat(a, 'alpha')] },
-  HardSigmoid: { e: F('clip01_(c0 * v0 + c1)'), consts: (a) => [attrFloat(a, 'alpha'), attrFloat(a, 'beta')] },
+  HardSigmoid: {
+    e: F('clip01_(c0 * v0 + c1)'),
+    consts: (a) => [attrFloat(a, 'alpha'), attrFloat(a, 'beta')],
+  },
   HardSwish: { e: F('v0 * clip01_(v0 / 6.0 + 0.5)') },
   Sigmoid: { e: F('sigmoid_(v0)') },
   Tanh: { e: F('tanh_(v0)') },
@@ -111,9 +115,10 @@ function consts(values: number[]): Params {
 }
 
 /** Runs expression `e` (chosen by the input dtype) over one input. */
-function unary(x: Tensor, d: UnaryDef, attrs: Attrs): Tensor | string {
+function unary(name: string, x: Tensor, d: UnaryDef, attrs: Attrs): Tensor | string {
   const key = exprKey(x.dtype);
   let expr = d.e[key];
+  if (key === 'x' && x.dtype !== 'float64' && X64_UNARY[name]) expr = X64_UNARY[name]!(x.dtype === 'int64');
   if (!expr || x.dtype === 'float64') return noKernel(x.dtype);
   if (key === 'f' && d.nan !== null) expr = `select(${expr}, ${d.nan ?? 'v0'}, isnan_(v0))`;
   const out = d.out ?? x.dtype;
@@ -163,6 +168,23 @@ const BINARY: Record<string, BinaryDef> = {
   PRelu: { e: { f: 'select(v0, v1 * v0, v0 < 0.0)', i: 'select(v0, v1 * v0, v0 < 0)', u: 'v0' } },
 };
 
+/** int64/uint64 arithmetic on word pairs (exact, wrapping at 64 bits; division by zero gives 0). */
+const X64_ARITH: Record<string, (signed: boolean) => string> = {
+  Add: () => 'add64(v0, v1)',
+  Sub: () => 'sub64(v0, v1)',
+  Mul: () => 'mul64(v0, v1)',
+  Div: (s) => (s ? 'divs64(v0, v1)' : 'divu64(v0, v1)'),
+};
+const X64_UNARY: Record<string, (signed: boolean) => string> = {
+  Neg: () => 'neg64(v0)',
+  Abs: (s) => (s ? 'select(v0, neg64(v0), isneg64(v0))' : 'v0'),
+  Relu: (s) => (s ? 'select(v0, vec2<u32>(0u, 0u), isneg64(v0))' : 'v0'),
+  Sign: (s) =>
+    s
+      ? 'select(select(vec2<u32>(1u, 0u), vec2<u32>(0u, 0u), v0.x == 0u && v0.y == 0u), vec2<u32>(0xffffffffu, 0xffffffffu), isneg64(v0))'
+      : 'select(vec2<u32>(1u, 0u), vec2<u32>(0u, 0u), v0.x == 0u && v0.y == 0u)',
+};
+
 /** int64/uint64 ordering compares both words; Equal compares them too (see cmp above). */
 const X64_ORDER: Record<string, (signed: boolean) => string> = {
   Less: (s) => `select(0u, 1u, ${s ? 'lt_i64' : 'lt_u64'}(v0, v1))`,
@@ -171,16 +193,26 @@ const X64_ORDER: Record<string, (signed: boolean) => string> = {
   GreaterOrEqual: (s) => `select(0u, 1u, !${s ? 'lt_i64' : 'lt_u64'}(v0, v1))`,
 };
 
-/** Before opset 7 binary ops broadcast only with broadcast=1 (`axis` alignment): those cases run on the CPU. */
-function legacyCase(a: Tensor, b: Tensor, attrs: Attrs): string | null {
-  if (attrs.broadcast !== undefined && !sameShape(a.shape, b.shape)) return 'with legacy (pre-opset-7) broadcasting';
-  return null;
+/**
+ * Before opset 7, binary ops broadcast only with broadcast=1, B aligned to A at `axis`: the CPU's own
+ * alignment gives B as a view of A's rank (its checks and errors included), which the kernels read
+ * through its strides. PRelu's slope aligns to the channel axis.
+ */
+function legacyAlignB(name: string, a: Tensor, b: Tensor, attrs: Attrs): Tensor {
+  if (attrs.broadcast === undefined || sameShape(a.shape, b.shape)) return b;
+  if (name === 'PRelu') {
+    return b.ndim === 1 && b.shape[0] !== 1 && a.ndim >= 2
+      ? legacyAlign(name, a, b, { broadcast: 1, axis: 1 })
+      : b;
+  }
+  return legacyAlign(name, a, b, attrs);
 }
 
 function binary(name: string, d: BinaryDef, a: Tensor, b: Tensor): Tensor | string {
   const key = exprKey(a.dtype);
   let expr = d.e[key];
   if (key === 'x' && a.dtype !== 'float64' && X64_ORDER[name]) expr = X64_ORDER[name]!(a.dtype === 'int64');
+  if (key === 'x' && a.dtype !== 'float64' && X64_ARITH[name]) expr = X64_ARITH[name]!(a.dtype === 'int64');
   if (!expr || a.dtype === 'float64') return noKernel(a.dtype);
   const load: Kind | 'raw' = key === 'b' || key === 'x' ? 'raw' : key;
   const rawOut = d.out === 'bool' || key === 'b' || key === 'x';
@@ -191,7 +223,8 @@ function pow(a: Tensor, b: Tensor): Tensor | string {
   const ka = kindOf(a.dtype);
   const kb = kindOf(b.dtype);
   if (ka === 'x' || kb === 'x') return noKernel(ka === 'x' ? a.dtype : b.dtype);
-  if (ka === 'f') return elementwise({ inputs: [a, b], loads: ['f', 'f'], expr: 'powc_(v0, v1)', outDtype: a.dtype });
+  if (ka === 'f')
+    return elementwise({ inputs: [a, b], loads: ['f', 'f'], expr: 'powc_(v0, v1)', outDtype: a.dtype });
   if (kb === 'f') {
     const e = `trunc(powc_(v0, v1))`;
     return elementwise({
@@ -202,7 +235,8 @@ function pow(a: Tensor, b: Tensor): Tensor | string {
     });
   }
   // Integer exponents: exact square-and-multiply with 32-bit wrap; a negative exponent as C truncates it.
-  if (ka === 'i') return elementwise({ inputs: [a, b], loads: ['i', 'i'], expr: 'ipow_(v0, v1)', outDtype: a.dtype });
+  if (ka === 'i')
+    return elementwise({ inputs: [a, b], loads: ['i', 'i'], expr: 'ipow_(v0, v1)', outDtype: a.dtype });
   if (kb === 'i') {
     return elementwise({
       inputs: [a, b],
@@ -216,9 +250,35 @@ function pow(a: Tensor, b: Tensor): Tensor | string {
 
 function mod(a: Tensor, b: Tensor, fmod: boolean): Tensor | string {
   const k = kindOf(a.dtype);
-  if (k === 'x') return noKernel(a.dtype);
+  if (k === 'x') {
+    if (a.dtype === 'float64') return noKernel(a.dtype);
+    const signed = a.dtype === 'int64';
+    // r = a - (a / b) * b (truncated); the floor form moves a nonzero r to the divisor's sign.
+    const r = `sub64(v0, mul64(${signed ? 'divs64' : 'divu64'}(v0, v1), v1))`;
+    const zero = 'vec2<u32>(0u, 0u)';
+    const expr = !signed || fmod ? `select(${r}, ${zero}, v1.x == 0u && v1.y == 0u)` : `mod64_floor(v0, v1)`;
+    return elementwise({
+      inputs: [a, b],
+      loads: ['raw', 'raw'],
+      expr,
+      outDtype: a.dtype,
+      rawOut: true,
+      extra: `fn mod64_floor(x: vec2<u32>, y: vec2<u32>) -> vec2<u32> {
+  if (y.x == 0u && y.y == 0u) { return vec2<u32>(0u, 0u); }
+  let r = sub64(x, mul64(divs64(x, y), y));
+  if ((r.x != 0u || r.y != 0u) && isneg64(r) != isneg64(y)) { return add64(r, y); }
+  return r;
+}`,
+    });
+  }
   const expr =
-    k === 'f' ? 'fmod_(v0, v1)' : k === 'u' ? 'select(v0 % v1, 0u, v1 == 0u)' : fmod ? 'select(v0 % v1, 0, v1 == 0)' : 'imod_floor(v0, v1)';
+    k === 'f'
+      ? 'fmod_(v0, v1)'
+      : k === 'u'
+        ? 'select(v0 % v1, 0u, v1 == 0u)'
+        : fmod
+          ? 'select(v0 % v1, 0, v1 == 0)'
+          : 'imod_floor(v0, v1)';
   return elementwise({ inputs: [a, b], loads: [k, k], expr, outDtype: a.dtype });
 }
 
@@ -234,8 +294,14 @@ const VARIADIC_MAX_INPUTS = 6;
 function variadic(name: string, xs: Tensor[]): Tensor | string {
   const dtype = xs[0]!.dtype;
   const k = kindOf(dtype);
-  if (k === 'x') return noKernel(dtype);
+  if (k === 'x' && (dtype === 'float64' || name === 'Mean')) return noKernel(dtype);
+  const lt = dtype === 'int64' ? 'lt_i64' : 'lt_u64';
   const fold = (acc: string, v: string): string => {
+    if (k === 'x') {
+      if (name === 'Max') return `select(${acc}, ${v}, ${lt}(${acc}, ${v}))`;
+      if (name === 'Min') return `select(${acc}, ${v}, ${lt}(${v}, ${acc}))`;
+      return `add64(${acc}, ${v})`;
+    }
     if (name === 'Max') return k === 'f' ? `maxn_(${acc}, ${v})` : `max(${acc}, ${v})`;
     if (name === 'Min') return k === 'f' ? `minn_(${acc}, ${v})` : `min(${acc}, ${v})`;
     return `(${acc} + ${v})`;
@@ -251,13 +317,25 @@ function variadic(name: string, xs: Tensor[]): Tensor | string {
     for (let j = 1; j < ins.length; j++) expr = fold(expr, `v${j}`);
     // Mean divides once, after the last group (in f32 like the sum).
     if (name === 'Mean' && rest.length === 0) expr = `(${expr}) / ${total}.0`;
-    acc = elementwise({ inputs: ins, loads: ins.map(() => k), expr, outDtype: dtype });
+    acc = elementwise({
+      inputs: ins,
+      loads: ins.map(() => (k === 'x' ? 'raw' : k)),
+      expr,
+      outDtype: dtype,
+      rawOut: k === 'x',
+    });
   }
   return acc!;
 }
 
 function where(c: Tensor, x: Tensor, y: Tensor): Tensor {
-  return elementwise({ inputs: [c, x, y], loads: ['u', 'raw', 'raw'], expr: 'select(v2, v1, v0 != 0u)', outDtype: x.dtype, rawOut: true });
+  return elementwise({
+    inputs: [c, x, y],
+    loads: ['u', 'raw', 'raw'],
+    expr: 'select(v2, v1, v0 != 0u)',
+    outDtype: x.dtype,
+    rawOut: true,
+  });
 }
 
 function clip(x: Tensor, lo: number | undefined, hi: number | undefined): Tensor | string {
@@ -269,7 +347,8 @@ function clip(x: Tensor, lo: number | undefined, hi: number | undefined): Tensor
       inputs: [x],
       loads: ['f'],
       expr: 'select(clip_(v0, c0, c1), v0, isnan_(v0))',
-      extra: 'fn clip_(v: f32, lo: f32, hi: f32) -> f32 { let m = select(v, lo, v < lo); return select(m, hi, m > hi); }',
+      extra:
+        'fn clip_(v: f32, lo: f32, hi: f32) -> f32 { let m = select(v, lo, v < lo); return select(m, hi, m > hi); }',
       outDtype: x.dtype,
       consts: p,
     });
@@ -278,7 +357,13 @@ function clip(x: Tensor, lo: number | undefined, hi: number | undefined): Tensor
   if (k === 'i') p.i(lo ?? -2147483648, hi ?? 2147483647);
   else p.u(lo ?? 0, hi ?? 0xffffffff);
   const c = k === 'i' ? ['ci0', 'ci1'] : ['cu0', 'cu1'];
-  return elementwise({ inputs: [x], loads: [k], expr: `min(max(v0, ${c[0]}), ${c[1]})`, outDtype: x.dtype, consts: p });
+  return elementwise({
+    inputs: [x],
+    loads: [k],
+    expr: `min(max(v0, ${c[0]}), ${c[1]})`,
+    outDtype: x.dtype,
+    consts: p,
+  });
 }
 
 const inp = (inputs: OpInputs, i: number, op: string): Tensor => {
@@ -290,28 +375,31 @@ const inp = (inputs: OpInputs, i: number, op: string): Tensor => {
 export function registerElementwiseKernels(): void {
   for (const [name, d] of Object.entries(UNARY)) {
     gpuKernel(name, (inputs, attrs) => {
-      const r = unary(inp(inputs, 0, name), d, attrs);
+      const r = unary(name, inp(inputs, 0, name), d, attrs);
       return typeof r === 'string' ? r : [r];
     });
   }
   gpuKernel('Gelu', (inputs, attrs) => {
-    const r = unary(inp(inputs, 0, 'Gelu'), { e: F(GELU[attrString(attrs, 'approximate', 'none')] ?? GELU.none!) }, attrs);
+    const r = unary(
+      'Gelu',
+      inp(inputs, 0, 'Gelu'),
+      { e: F(GELU[attrString(attrs, 'approximate', 'none')] ?? GELU.none!) },
+      attrs,
+    );
     return typeof r === 'string' ? r : [r];
   });
   for (const [name, d] of Object.entries(BINARY)) {
     gpuKernel(name, (inputs, attrs) => {
       const a = inp(inputs, 0, name);
-      const b = inp(inputs, 1, name);
-      const legacy = legacyCase(a, b, attrs);
-      if (legacy) return legacy;
+      const b = legacyAlignB(name, a, inp(inputs, 1, name), attrs);
       const r = binary(name, d, a, b);
       return typeof r === 'string' ? r : [r];
     });
   }
   gpuKernel('Pow', (inputs, attrs) => {
     const a = inp(inputs, 0, 'Pow');
-    const b = inp(inputs, 1, 'Pow');
-    const r = legacyCase(a, b, attrs) ?? pow(a, b);
+    const b = legacyAlignB('Pow', a, inp(inputs, 1, 'Pow'), attrs);
+    const r = pow(a, b);
     return typeof r === 'string' ? r : [r];
   });
   gpuKernel('Mod', (inputs, attrs) => {
@@ -319,12 +407,16 @@ export function registerElementwiseKernels(): void {
     return typeof r === 'string' ? r : [r];
   });
   gpuKernel('BitShift', (inputs, attrs) => {
-    const r = bitShift(inp(inputs, 0, 'BitShift'), inp(inputs, 1, 'BitShift'), attrString(attrs, 'direction') === 'LEFT');
+    const r = bitShift(
+      inp(inputs, 0, 'BitShift'),
+      inp(inputs, 1, 'BitShift'),
+      attrString(attrs, 'direction') === 'LEFT',
+    );
     return typeof r === 'string' ? r : [r];
   });
   for (const name of ['Max', 'Min', 'Sum', 'Mean']) {
     gpuKernel(name, (inputs) => {
-      const xs = inputs.map((t, i) => inp(inputs, i, name));
+      const xs = inputs.map((_, i) => inp(inputs, i, name));
       const r = variadic(name, xs);
       return typeof r === 'string' ? r : [r];
     });
@@ -335,12 +427,23 @@ export function registerElementwiseKernels(): void {
     (inputs, attrs) => {
       const [a, b] = [inp(inputs, 0, 'Indicator'), inp(inputs, 1, 'Indicator')];
       const cmpOp = { eq: '==', gt: '>', lt: '<' }[attrString(attrs, 'cmp', 'eq')];
-      if (!cmpOp) throw new TesseraError('INVALID_ARGUMENT', `Indicator: cmp must be eq, gt or lt, got '${attrString(attrs, 'cmp')}'`);
+      if (!cmpOp)
+        throw new TesseraError(
+          'INVALID_ARGUMENT',
+          `Indicator: cmp must be eq, gt or lt, got '${attrString(attrs, 'cmp')}'`,
+        );
       const k = kindOf(a.dtype);
       if (k === 'x') return noKernel(a.dtype);
       const test = k === 'f' ? `!isnan_(v0) && !isnan_(v1) && v0 ${cmpOp} v1` : `v0 ${cmpOp} v1`;
       const one = k === 'f' ? ['0.0', '1.0'] : k === 'i' ? ['0', '1'] : ['0u', '1u'];
-      return [elementwise({ inputs: [a, b], loads: [k, k], expr: `select(${one[0]}, ${one[1]}, ${test})`, outDtype: a.dtype })];
+      return [
+        elementwise({
+          inputs: [a, b],
+          loads: [k, k],
+          expr: `select(${one[0]}, ${one[1]}, ${test})`,
+          outDtype: a.dtype,
+        }),
+      ];
     },
     { domain: 'tessera' },
   );
@@ -364,7 +467,10 @@ export function registerElementwiseKernels(): void {
       const bound = (t: Tensor | undefined, which: string) => {
         if (!t) return undefined;
         if (t.numel() !== 1) {
-          throw new TesseraError('INVALID_ARGUMENT', `Clip: input '${which}' must be a scalar, got shape ${fmtShape(t.shape)}`);
+          throw new TesseraError(
+            'INVALID_ARGUMENT',
+            `Clip: input '${which}' must be a scalar, got shape ${fmtShape(t.shape)}`,
+          );
         }
         return readScalar(t);
       };

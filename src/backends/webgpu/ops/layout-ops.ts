@@ -6,7 +6,7 @@
  * strided views when they need contiguous data. Shape and Size give CPU tensors, as ONNX Runtime
  * keeps shape tensors in CPU memory, so shape arithmetic stays on the CPU.
  */
-import { findOp, type KernelContext, type OpInputs, type Attrs } from '../../../ops/registry.js';
+import { type Attrs, findOp, type KernelContext, type OpInputs } from '../../../ops/registry.js';
 import type { Tensor } from '../../../runtime/tensor.js';
 import { gpuKernel } from '../fallback.js';
 import { packed } from '../runtime.js';
@@ -24,7 +24,8 @@ function viewKernel(name: string, pack: boolean) {
 }
 
 export function registerLayoutKernels(): void {
-  for (const name of ['Transpose', 'Squeeze', 'Unsqueeze', 'Slice', 'Expand', 'Split']) gpuKernel(name, viewKernel(name, false));
+  for (const name of ['Transpose', 'Squeeze', 'Unsqueeze', 'Slice', 'Expand', 'Split'])
+    gpuKernel(name, viewKernel(name, false));
   // Reshape and Flatten view contiguous data; Identity's `copy` path packs too.
   for (const name of ['Reshape', 'Flatten', 'Identity']) gpuKernel(name, viewKernel(name, true));
   // Only the shape is read: the GPU tensor goes in as it is and a CPU tensor comes out.

@@ -12,7 +12,17 @@ import { broadcastStrides, fmtShape, numel, sameShape } from '../../../runtime/s
 import type { Tensor } from '../../../runtime/tensor.js';
 import { gpuKernel } from '../fallback.js';
 import { gemmShader, pickConfig } from '../kernels/gemm.js';
-import { BindingLimitError, empty, gpu, handleOf, launch, MAX_WG, Params, paramsDecl, upload } from '../runtime.js';
+import {
+  BindingLimitError,
+  empty,
+  gpu,
+  handleOf,
+  launch,
+  MAX_WG,
+  Params,
+  paramsDecl,
+  upload,
+} from '../runtime.js';
 import { storage, store } from '../wgsl.js';
 
 const floatOnGpu = (d: DType) => isFloat(d) && d !== 'float64';
@@ -33,7 +43,9 @@ function batchPrologue(nb: number, names: string[]): string {
   lines.push('var br = batch;');
   for (let d = nb - 1; d >= 0; d--) {
     lines.push(`{ let s = pu(${3 + d}u); let c = br % s; br = br / s;`);
-    names.forEach((n, j) => lines.push(`  ${n}Base = ${n}Base + c * pu(${3 + nb * (1 + j) + d}u);`));
+    names.forEach((n, j) => {
+      lines.push(`  ${n}Base = ${n}Base + c * pu(${3 + nb * (1 + j) + d}u);`);
+    });
     lines.push('}');
   }
   return lines.join('\n  ');
@@ -74,7 +86,8 @@ function batchedGemm(
   const cBase = strideBase + 6;
   let value = 'v';
   if (extra) value = `v * pf(${cBase}u)`;
-  if (hasC) value = `${value} + pf(${cBase + 1}u) * c[pu(${cBase + 2}u) + row * pu(${cBase + 3}u) + gc * pu(${cBase + 4}u)]`;
+  if (hasC)
+    value = `${value} + pf(${cBase + 1}u) * c[pu(${cBase + 2}u) + row * pu(${cBase + 3}u) + gc * pu(${cBase + 4}u)]`;
   const code = gemmShader(cfg, {
     decls: `${storage(0, 'a', A.t.dtype, 'read')}
 ${storage(1, 'b', B.t.dtype, 'read')}
@@ -111,13 +124,25 @@ ${paramsDecl(outBinding + 1, p0.vec4s)}`,
     bindings.forEach((b, i) => {
       if (i !== 1) ranges[i] = [0, b.bytes];
     });
-    launch(code, bindings, build(n, (first - at) / eb, n0), [Math.ceil(n / TN), Math.ceil(M / TM), 1], ranges);
+    launch(
+      code,
+      bindings,
+      build(n, (first - at) / eb, n0),
+      [Math.ceil(n / TN), Math.ceil(M / TM), 1],
+      ranges,
+    );
   }
   return out;
 }
 
 /** `t` as a GPU operand (uploaded if on the CPU) viewed as rows x cols with the given dims. */
-function operand(t: Tensor, rowDim: number | null, colDim: number | null, batchShape: number[], outBatch: number[]): Operand {
+function operand(
+  t: Tensor,
+  rowDim: number | null,
+  colDim: number | null,
+  batchShape: number[],
+  outBatch: number[],
+): Operand {
   const g = t.device === 'webgpu' ? t : upload(t);
   const rs = rowDim === null ? 0 : g.strides[rowDim]!;
   const cs = colDim === null ? 0 : g.strides[colDim]!;
@@ -155,7 +180,11 @@ function gemm(inputs: OpInputs, attrs: Attrs, legacy: boolean): Tensor | string 
     ['A', a],
     ['B', b],
   ] as const) {
-    if (t.ndim !== 2) throw new TesseraError('SHAPE_MISMATCH', `Gemm: input ${name} must be 2-D, got shape ${fmtShape(t.shape)}`);
+    if (t.ndim !== 2)
+      throw new TesseraError(
+        'SHAPE_MISMATCH',
+        `Gemm: input ${name} must be 2-D, got shape ${fmtShape(t.shape)}`,
+      );
   }
   const ta = attrInt(attrs, 'transA') !== 0;
   const tb = attrInt(attrs, 'transB') !== 0;
@@ -173,7 +202,9 @@ function gemm(inputs: OpInputs, attrs: Attrs, legacy: boolean): Tensor | string 
   if (!c) return batchedGemm(A, B, M, N, K, [], a.dtype, { alpha });
   const mn = [M, N];
   const exact = legacy && attrInt(attrs, 'broadcast', 0) === 0;
-  const fits = exact ? sameShape(c.shape, mn) : c.ndim <= 2 && c.shape.every((d, i) => d === 1 || d === mn[2 - c.ndim + i]);
+  const fits = exact
+    ? sameShape(c.shape, mn)
+    : c.ndim <= 2 && c.shape.every((d, i) => d === 1 || d === mn[2 - c.ndim + i]);
   if (!fits) {
     throw new TesseraError(
       'SHAPE_MISMATCH',

@@ -12,7 +12,7 @@ import { TesseraError } from '../../../runtime/errors.js';
 import type { Tensor } from '../../../runtime/tensor.js';
 import { gpuKernel } from '../fallback.js';
 import { contiguousCopy, elementwise } from '../kernels/elementwise.js';
-import { encodeForGpu, reprOf } from '../repr.js';
+import { encodeForGpu, gpuHolds, reprOf } from '../repr.js';
 import { Params } from '../runtime.js';
 import { kindOf, load, store } from '../wgsl.js';
 import { readNumbers, readScalar } from './values.js';
@@ -44,7 +44,7 @@ function targetDType(to: unknown): DType {
 
 /** Cast on the GPU, or a reason it must run on the CPU. */
 export function cast(x: Tensor, to: DType): Tensor | string {
-  if (x.dtype === 'string' || to === 'string') return 'with strings';
+  if (!gpuHolds(x.dtype) || !gpuHolds(to)) return `with ${gpuHolds(x.dtype) ? to : x.dtype}`;
   if (x.dtype === 'float64' || to === 'float64') return 'with float64';
   if (x.dtype === to) return contiguousCopy(x);
   const from = kindOf(x.dtype);
@@ -54,7 +54,11 @@ export function cast(x: Tensor, to: DType): Tensor | string {
   if (to === 'bool') {
     rawOut = true;
     expr =
-      from === 'f' ? 'select(0u, 1u, nonzero_(v0))' : from === 'x' ? 'select(0u, 1u, any(v0 != vec2<u32>(0u)))' : 'select(0u, 1u, v0 != 0)';
+      from === 'f'
+        ? 'select(0u, 1u, nonzero_(v0))'
+        : from === 'x'
+          ? 'select(0u, 1u, any(v0 != vec2<u32>(0u)))'
+          : 'select(0u, 1u, v0 != 0)';
     if (from === 'u') expr = 'select(0u, 1u, v0 != 0u)';
     return elementwise({ inputs: [x], loads: ['raw'], expr, outDtype: to, rawOut });
   }
@@ -100,7 +104,8 @@ export function registerMiscKernels(): void {
       const ratio = inputs[1] ? readScalar(inputs[1]) : 0.5;
       const training = inputs[2] ? readScalar(inputs[2]) !== 0 : false;
       if (training && ratio > 0) return 'in training mode (random masks are drawn on the cpu)';
-      if (!(ratio >= 0 && ratio <= 1)) throw new TesseraError('INVALID_ARGUMENT', `Dropout: ratio must be in [0, 1], got ${ratio}`);
+      if (!(ratio >= 0 && ratio <= 1))
+        throw new TesseraError('INVALID_ARGUMENT', `Dropout: ratio must be in [0, 1], got ${ratio}`);
       return [contiguousCopy(x), ...(ctx.numOutputs === 1 ? [] : [fillValue(x.shape, 'bool', true)])];
     },
     { since: 12 },

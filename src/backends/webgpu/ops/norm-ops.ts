@@ -13,10 +13,23 @@ import type { Tensor } from '../../../runtime/tensor.js';
 import { gpuKernel } from '../fallback.js';
 import { elementwise } from '../kernels/elementwise.js';
 import { reduce } from '../kernels/reduce.js';
-import { bufIn, COMPUTE_ARGS, empty, flatIndex, grid, handleOf, launch, packed, Params, paramsDecl, upload } from '../runtime.js';
+import {
+  bufIn,
+  COMPUTE_ARGS,
+  empty,
+  flatIndex,
+  grid,
+  handleOf,
+  launch,
+  Params,
+  packed,
+  paramsDecl,
+  upload,
+} from '../runtime.js';
 import { load, storage, store } from '../wgsl.js';
 
-const keptShape = (shape: readonly number[], axes: readonly number[]) => shape.map((d, i) => (axes.includes(i) ? 1 : d));
+const keptShape = (shape: readonly number[], axes: readonly number[]) =>
+  shape.map((d, i) => (axes.includes(i) ? 1 : d));
 
 /** A contiguous GPU view of `t` with another shape (same element count). */
 function view(t: Tensor, shape: readonly number[]): Tensor {
@@ -33,7 +46,13 @@ function view(t: Tensor, shape: readonly number[]): Tensor {
 /** Mean and biased variance (float32, kept dims) of x over `axes`. */
 function stats(x: Tensor, axes: number[]): [Tensor, Tensor] {
   const kept = keptShape(x.shape, axes);
-  const mean = reduce(x, axes, kept, 'float32', { kind: 'f', init: '0.0', map: 'v', comb: 'a + b', finish: 'acc / f32(R)' });
+  const mean = reduce(x, axes, kept, 'float32', {
+    kind: 'f',
+    init: '0.0',
+    map: 'v',
+    comb: 'a + b',
+    finish: 'acc / f32(R)',
+  });
   const variance = reduce(
     x,
     axes,
@@ -46,7 +65,13 @@ function stats(x: Tensor, axes: number[]): [Tensor, Tensor] {
 }
 
 const rsqrt = (v: Tensor, eps: number, dtype = v.dtype) =>
-  elementwise({ inputs: [v], loads: ['f'], expr: '1.0 / sqrt(v0 + c0)', outDtype: dtype, consts: new Params().f(eps) });
+  elementwise({
+    inputs: [v],
+    loads: ['f'],
+    expr: '1.0 / sqrt(v0 + c0)',
+    outDtype: dtype,
+    consts: new Params().f(eps),
+  });
 
 const noF64 = (x: Tensor) => (x.dtype === 'float64' ? 'has no kernel for float64' : null);
 
@@ -54,7 +79,8 @@ function batchNorm(inputs: OpInputs, attrs: Attrs, ctx: KernelContext, since: nu
   const op = ctx.op;
   const [x, scale, b, mean, variance] = inputs as Tensor[];
   expectFloat(op, 'X', x!);
-  if (x!.ndim < 2) throw new TesseraError('SHAPE_MISMATCH', `${op}: X must be [N, C, ...], got shape ${fmtShape(x!.shape)}`);
+  if (x!.ndim < 2)
+    throw new TesseraError('SHAPE_MISMATCH', `${op}: X must be [N, C, ...], got shape ${fmtShape(x!.shape)}`);
   const names = ['scale', 'B', 'input_mean', 'input_var'];
   [scale, b, mean, variance].forEach((p, i) => {
     expectFloat(op, names[i]!, p!);
@@ -69,7 +95,8 @@ function batchNorm(inputs: OpInputs, attrs: Attrs, ctx: KernelContext, since: nu
   if ([x, scale, b, mean, variance].some((t) => t!.dtype === 'float64')) return 'has no kernel for float64';
   const eps = attrFloat(attrs, 'epsilon', 1e-5);
   // Parameters laid along X from the channel axis: [1, ...p.shape, 1, ...].
-  const along = (p: Tensor) => view(p, [1, ...p.shape, ...new Array(Math.max(0, x!.ndim - 1 - p.ndim)).fill(1)]);
+  const along = (p: Tensor) =>
+    view(p, [1, ...p.shape, ...new Array(Math.max(0, x!.ndim - 1 - p.ndim)).fill(1)]);
   const training = since >= 14 && attrInt(attrs, 'training_mode', 0) !== 0 && ctx.opset >= 14;
   if (!training) {
     const y = elementwise({
@@ -82,7 +109,10 @@ function batchNorm(inputs: OpInputs, attrs: Attrs, ctx: KernelContext, since: nu
     return [y];
   }
   if (scale!.ndim !== 1) {
-    throw new TesseraError('SHAPE_MISMATCH', `${op}: training mode needs [C] parameters, got ${fmtShape(scale!.shape)}`);
+    throw new TesseraError(
+      'SHAPE_MISMATCH',
+      `${op}: training mode needs [C] parameters, got ${fmtShape(scale!.shape)}`,
+    );
   }
   const axes = x!.shape.map((_, i) => i).filter((i) => i !== 1);
   const [bm, bv] = stats(x!, axes);
@@ -144,24 +174,32 @@ function groupNorm(x: Tensor, G: number, eps: number, scaleC: Tensor, biasC: Ten
 }
 
 function expectVector(op: string, what: string, t: Tensor, n: number): void {
-  if (t.ndim !== 1 || t.shape[0] !== n) throw new TesseraError('SHAPE_MISMATCH', `${op}: ${what} must have shape [${n}], got ${fmtShape(t.shape)}`);
+  if (t.ndim !== 1 || t.shape[0] !== n)
+    throw new TesseraError(
+      'SHAPE_MISMATCH',
+      `${op}: ${what} must have shape [${n}], got ${fmtShape(t.shape)}`,
+    );
 }
 
 function normSetup(op: string, inputs: OpInputs) {
   const [x, scale, b] = [inputs[0]!, inputs[1]!, inputs[2]!];
   expectFloat(op, 'X', x);
   expectSameDType(op, [x, scale, b]);
-  if (x.ndim < 2) throw new TesseraError('SHAPE_MISMATCH', `${op}: X must be [N, C, ...], got shape ${fmtShape(x.shape)}`);
+  if (x.ndim < 2)
+    throw new TesseraError('SHAPE_MISMATCH', `${op}: X must be [N, C, ...], got shape ${fmtShape(x.shape)}`);
   return { x, scale, b };
 }
 
 /** LRN's window sums: base = bias + alpha/size * sum of squares over channels [c - lo, c + hi]. */
 function lrnSetup(op: string, x: Tensor, attrs: Attrs) {
   expectFloat(op, 'X', x);
-  if (x.ndim < 2) throw new TesseraError('SHAPE_MISMATCH', `${op}: X must be [N, C, ...], got shape ${fmtShape(x.shape)}`);
-  if (attrs.size === undefined) throw new TesseraError('INVALID_ARGUMENT', `${op}: attribute 'size' is required`);
+  if (x.ndim < 2)
+    throw new TesseraError('SHAPE_MISMATCH', `${op}: X must be [N, C, ...], got shape ${fmtShape(x.shape)}`);
+  if (attrs.size === undefined)
+    throw new TesseraError('INVALID_ARGUMENT', `${op}: attribute 'size' is required`);
   const size = attrInt(attrs, 'size');
-  if (!Number.isInteger(size) || size < 1) throw new TesseraError('INVALID_ARGUMENT', `${op}: size must be a positive integer, got ${size}`);
+  if (!Number.isInteger(size) || size < 1)
+    throw new TesseraError('INVALID_ARGUMENT', `${op}: size must be a positive integer, got ${size}`);
   const N = x.shape[0]!;
   const C = x.shape[1]!;
   const S = x.numel() / Math.max(1, N * C);
@@ -247,11 +285,15 @@ export function registerNormKernels(): void {
       'GroupNormalization',
       (inputs, attrs, ctx) => {
         const { x, scale, b } = normSetup(ctx.op, inputs);
-        if (attrs.num_groups === undefined) throw new TesseraError('INVALID_ARGUMENT', `${ctx.op}: attribute 'num_groups' is required`);
+        if (attrs.num_groups === undefined)
+          throw new TesseraError('INVALID_ARGUMENT', `${ctx.op}: attribute 'num_groups' is required`);
         const G = attrInt(attrs, 'num_groups');
         const C = x.shape[1]!;
         if (!Number.isInteger(G) || G < 1 || C % G !== 0) {
-          throw new TesseraError('INVALID_ARGUMENT', `${ctx.op}: num_groups must divide the ${C} channels of X, got ${G}`);
+          throw new TesseraError(
+            'INVALID_ARGUMENT',
+            `${ctx.op}: num_groups must divide the ${C} channels of X, got ${G}`,
+          );
         }
         const perChannel = since >= 21;
         const n = perChannel ? C : G;
@@ -265,7 +307,7 @@ export function registerNormKernels(): void {
       { since },
     );
   }
-  gpuKernel('LRN', (inputs, attrs, ctx) => (noF64(inputs[0]!) ?? [lrn(inputs[0]!, attrs, ctx.op)]));
+  gpuKernel('LRN', (inputs, attrs, ctx) => noF64(inputs[0]!) ?? [lrn(inputs[0]!, attrs, ctx.op)]);
   gpuKernel(
     'LRNGrad',
     (inputs, attrs, ctx) => {
@@ -293,7 +335,8 @@ export function registerNormKernels(): void {
       if (!raw) throw new TesseraError('INVALID_ARGUMENT', `${ctx.op}: attribute 'axes' is required`);
       const axes = [...new Set(raw.map((a) => normAxis(a, x.ndim, ctx.op)))].sort((a, b) => a - b);
       const [mean, variance] = stats(x, axes);
-      const cast = (t: Tensor) => (x.dtype === 'float32' ? t : elementwise({ inputs: [t], loads: ['f'], expr: 'v0', outDtype: x.dtype }));
+      const cast = (t: Tensor) =>
+        x.dtype === 'float32' ? t : elementwise({ inputs: [t], loads: ['f'], expr: 'v0', outDtype: x.dtype });
       return [cast(mean), rsqrt(variance, attrFloat(attrs, 'epsilon'), x.dtype)];
     },
     { domain: TESSERA_DOMAIN },

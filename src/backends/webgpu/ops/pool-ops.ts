@@ -7,14 +7,30 @@
 import { attrFloat, attrInt, attrInts, expectDType, expectFloat } from '../../../ops/helpers.js';
 import { TESSERA_DOMAIN } from '../../../ops/nn/domain.js';
 import { expectShape } from '../../../ops/nn/pool-taps.js';
-import { ceilModeOf, expectNonNegativePads, expectSpatial, kernelShape, resolveWindow, type Window } from '../../../ops/nn/window.js';
-import type { Attrs } from '../../../ops/registry.js';
+import {
+  ceilModeOf,
+  expectNonNegativePads,
+  expectSpatial,
+  kernelShape,
+  resolveWindow,
+  type Window,
+} from '../../../ops/nn/window.js';
 import { isFloat } from '../../../runtime/dtype.js';
 import { TesseraError } from '../../../runtime/errors.js';
 import { numel } from '../../../runtime/shape.js';
 import type { Tensor } from '../../../runtime/tensor.js';
 import { gpuKernel } from '../fallback.js';
-import { bufIn, COMPUTE_ARGS, empty, flatIndex, grid, handleOf, launch, Params, paramsDecl } from '../runtime.js';
+import {
+  bufIn,
+  COMPUTE_ARGS,
+  empty,
+  flatIndex,
+  grid,
+  handleOf,
+  launch,
+  Params,
+  paramsDecl,
+} from '../runtime.js';
 import { load, storage, store, storeF32, withHelpers } from '../wgsl.js';
 
 type Mode = 'max' | 'avg' | 'lp';
@@ -26,7 +42,8 @@ function winParams(n: number, win: Window): Params {
     .u(...win.inSize, ...win.outSize, ...win.kernel, ...win.strides, ...win.dilations)
     .i(...win.padsBegin, ...win.padsEnd);
 }
-const W = (r: number, field: number, d: number) => `${field === 5 || field === 6 ? 'pi' : 'pu'}(${2 + field * r + d}u)`;
+const W = (r: number, field: number, d: number) =>
+  `${field === 5 || field === 6 ? 'pi' : 'pu'}(${2 + field * r + d}u)`;
 
 /** Nested loops over the window taps of output position `o<d>`, with `p<d>` the input coordinate; `body` sees `off` (in-plane offset). */
 function tapLoops(r: number, body: string): string {
@@ -47,7 +64,8 @@ function tapLoops(r: number, body: string): string {
 /** Decomposes the output index gi into plane q and coordinates o0..o{r-1}. */
 function outCoords(r: number): string {
   const lines = ['var rest = gi;'];
-  for (let d = r - 1; d >= 0; d--) lines.push(`let o${d} = rest % ${W(r, 1, d)}; rest = rest / ${W(r, 1, d)};`);
+  for (let d = r - 1; d >= 0; d--)
+    lines.push(`let o${d} = rest % ${W(r, 1, d)}; rest = rest / ${W(r, 1, d)};`);
   lines.push('let q = rest;');
   return lines.join('\n  ');
 }
@@ -64,7 +82,12 @@ function padCount(r: number, name = 'pc'): string {
   return lines.join('\n  ');
 }
 
-function pool(x: Tensor, win: Window, mode: Mode, opts: { includePad?: boolean; p?: number; indices?: boolean; storageOrder?: number }): Tensor[] {
+function pool(
+  x: Tensor,
+  win: Window,
+  mode: Mode,
+  opts: { includePad?: boolean; p?: number; indices?: boolean; storageOrder?: number },
+): Tensor[] {
   const r = win.kernel.length;
   const [N, C] = [x.shape[0]!, x.shape[1]!];
   const shape = [N, C, ...win.outSize];
@@ -94,9 +117,11 @@ function pool(x: Tensor, win: Window, mode: Mode, opts: { includePad?: boolean; 
   if (ind && opts.storageOrder === 1) {
     // Column-major multipliers: axis 0 varies fastest.
     const mulDecl: string[] = [];
-    for (let d = 0; d < r; d++) mulDecl.push(`let mul_${d} = ${d === 0 ? '1u' : `mul_${d - 1} * ${W(r, 0, d - 1)}`};`);
+    for (let d = 0; d < r; d++)
+      mulDecl.push(`let mul_${d} = ${d === 0 ? '1u' : `mul_${d - 1} * ${W(r, 0, d - 1)}`};`);
     const decomp: string[] = [];
-    for (let d = r - 1; d >= 0; d--) decomp.push(`idx = rm % ${W(r, 0, d)}; rm = rm / ${W(r, 0, d)}; cm = cm + idx * mul_${d};`);
+    for (let d = r - 1; d >= 0; d--)
+      decomp.push(`idx = rm % ${W(r, 0, d)}; rm = rm / ${W(r, 0, d)}; cm = cm + idx * mul_${d};`);
     colMajor = `${mulDecl.join(' ')}\n  var rm = u32(arg); var cm = 0u; var idx = 0u;\n  ${decomp.join('\n  ')}\n  arg = i32(cm);`;
   }
   const code = withHelpers(`${storage(0, 'x', x.dtype, 'read')}
@@ -135,7 +160,8 @@ function avgPoolGrad(dy: Tensor, inShape: number[], win: Window, includePad: boo
   p.u(numel(win.outSize));
   // Input coordinates i<d>; candidate outputs o<d> with o*s - pb + k*dil = i.
   const lines = ['var rest = gi;'];
-  for (let d = r - 1; d >= 0; d--) lines.push(`let i${d} = rest % ${W(r, 0, d)}; rest = rest / ${W(r, 0, d)};`);
+  for (let d = r - 1; d >= 0; d--)
+    lines.push(`let i${d} = rest % ${W(r, 0, d)}; rest = rest / ${W(r, 0, d)};`);
   lines.push('let q = rest;');
   let body = `{
   var cnt = 1u;
@@ -177,20 +203,35 @@ const maxPoolable = (d: string) => (isFloat(d as any) && d !== 'float64') || d =
 export function registerPoolKernels(): void {
   gpuKernel('MaxPool', (inputs, attrs, ctx) => {
     const x = inputs[0]!;
-    expectDType(ctx.op, 'X', x, (d) => isFloat(d) || d === 'int8' || d === 'uint8', 'a float, int8 or uint8 tensor');
+    expectDType(
+      ctx.op,
+      'X',
+      x,
+      (d) => isFloat(d) || d === 'int8' || d === 'uint8',
+      'a float, int8 or uint8 tensor',
+    );
     if (!maxPoolable(x.dtype)) return `has no kernel for ${x.dtype}`;
     expectSpatial(ctx.op, x);
     expectNonNegativePads(ctx.op, attrs);
     const win = resolveWindow(ctx.op, x.shape.slice(2), kernelShape(ctx.op, attrs), attrs, ceilModeOf(attrs));
     const storageOrder = attrInt(attrs, 'storage_order', 0);
     if (storageOrder !== 0 && storageOrder !== 1) {
-      throw new TesseraError('INVALID_ARGUMENT', `${ctx.op}: storage_order must be 0 or 1, got ${storageOrder}`);
+      throw new TesseraError(
+        'INVALID_ARGUMENT',
+        `${ctx.op}: storage_order must be 0 or 1, got ${storageOrder}`,
+      );
     }
     return pool(x, win, 'max', { indices: ctx.numOutputs === undefined || ctx.numOutputs > 1, storageOrder });
   });
   gpuKernel('GlobalMaxPool', (inputs, _attrs, ctx) => {
     const x = inputs[0]!;
-    expectDType(ctx.op, 'X', x, (d) => isFloat(d) || d === 'int8' || d === 'uint8', 'a float, int8 or uint8 tensor');
+    expectDType(
+      ctx.op,
+      'X',
+      x,
+      (d) => isFloat(d) || d === 'int8' || d === 'uint8',
+      'a float, int8 or uint8 tensor',
+    );
     if (!maxPoolable(x.dtype)) return `has no kernel for ${x.dtype}`;
     expectSpatial(ctx.op, x);
     return pool(x, resolveWindow(ctx.op, x.shape.slice(2), x.shape.slice(2), {}), 'max', {});
@@ -217,7 +258,8 @@ export function registerPoolKernels(): void {
       const dy = inputs[0]!;
       if (dy.dtype === 'float64') return 'has no kernel for float64';
       const shape = attrInts(attrs, 'input_shape');
-      if (!shape) throw new TesseraError('INVALID_ARGUMENT', `${ctx.op}: attribute 'input_shape' is required`);
+      if (!shape)
+        throw new TesseraError('INVALID_ARGUMENT', `${ctx.op}: attribute 'input_shape' is required`);
       expectNonNegativePads(ctx.op, attrs);
       const win = resolveWindow(ctx.op, shape.slice(2), kernelShape(ctx.op, attrs), attrs, ceilModeOf(attrs));
       expectShape(ctx.op, 'dY', dy, [shape[0]!, shape[1]!, ...win.outSize]);

@@ -21,7 +21,13 @@ import { onCpu } from './values.js';
 type Specs = Partial<Record<Kind, ReduceSpec>>;
 
 const INF = 'inf_()';
-const sumLike = (map: string, finish = 'acc'): ReduceSpec => ({ kind: 'f', init: '0.0', map, comb: 'a + b', finish });
+const sumLike = (map: string, finish = 'acc'): ReduceSpec => ({
+  kind: 'f',
+  init: '0.0',
+  map,
+  comb: 'a + b',
+  finish,
+});
 
 function extremum(isMax: boolean, dtype: string): Specs {
   const gt = isMax ? '>' : '<';
@@ -40,7 +46,13 @@ function extremum(isMax: boolean, dtype: string): Specs {
     return k === 'u' ? `${v}u` : v === -2147483648 ? 'i32(-2147483647 - 1)' : `${v}`;
   };
   return {
-    f: { kind: 'f', init: isMax ? `-${INF}` : INF, map: 'v', comb: `select(a, b, isnan_(b) || (!isnan_(a) && b ${gt} a))`, finish: 'acc' },
+    f: {
+      kind: 'f',
+      init: isMax ? `-${INF}` : INF,
+      map: 'v',
+      comb: `select(a, b, isnan_(b) || (!isnan_(a) && b ${gt} a))`,
+      finish: 'acc',
+    },
     i: { kind: 'i', init: intInit('i'), map: 'v', comb: isMax ? 'max(a, b)' : 'min(a, b)', finish: 'acc' },
     u: { kind: 'u', init: intInit('u'), map: 'v', comb: isMax ? 'max(a, b)' : 'min(a, b)', finish: 'acc' },
   };
@@ -78,10 +90,20 @@ function logSumExp(x: Tensor, axes: number[], keepdims: boolean): Tensor | strin
   if (kindOf(x.dtype) !== 'f' || x.dtype === 'float64') return `has no kernel for ${x.dtype}`;
   const keptShape = reducedShape(x.shape, axes, true);
   const m = reduce(x, axes, keptShape, 'float32', extremum(true, 'float32').f!);
-  const e = elementwise({ inputs: [x, m], loads: ['f', 'f'], expr: 'select(exp(v0 - v1), 0.0, isinf_(v1))', outDtype: 'float32' });
+  const e = elementwise({
+    inputs: [x, m],
+    loads: ['f', 'f'],
+    expr: 'select(exp(v0 - v1), 0.0, isinf_(v1))',
+    outDtype: 'float32',
+  });
   const s = reduce(e, axes, keptShape, 'float32', sumLike('v'));
   const outShape = reducedShape(x.shape, axes, keepdims);
-  const r = elementwise({ inputs: [m, s], loads: ['f', 'f'], expr: 'select(v0 + log(v1), v0, isinf_(v0) || isnan_(v0))', outDtype: x.dtype });
+  const r = elementwise({
+    inputs: [m, s],
+    loads: ['f', 'f'],
+    expr: 'select(v0 + log(v1), v0, isinf_(v0) || isnan_(v0))',
+    outDtype: x.dtype,
+  });
   return r.asStrided(outShape, contiguousStrides(outShape));
 }
 

@@ -1,5 +1,5 @@
 // Prints the WebGPU adapter the suite will use, or fails (exit 1) when there is none.
-import { disposeWebGPU, initWebGPU } from '../src/backends/webgpu/index.js';
+import { disposeWebGPU, initWebGPU } from '../../../src/backends/webgpu/index.js';
 
 try {
   const info = await initWebGPU({ software: 'allow', log: () => {} });
