@@ -9,3 +9,11 @@ export * as train from './train/index.js';
 export { Trainer, TrainingSession } from './train/index.js';
 export { trace, type Traceable, type TraceOptions } from './runtime/trace.js';
 export * as io from './io/index.js';
+export {
+  createGpuWorker,
+  disposeWebGPU,
+  initWebGPU,
+  webgpuAvailable,
+  webgpuInfo,
+  webgpuStats,
+} from './backends/webgpu/index.js';

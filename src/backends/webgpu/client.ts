@@ -4,6 +4,8 @@
  * (Atomics.wait on a SharedArrayBuffer, so `t.to('cpu')` and the registry's CPU fallback work) or
  * asynchronously (`await t.data()`). GPU buffers are freed when their tensors are garbage-collected.
  */
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { Worker } from 'node:worker_threads';
 import type { DataArray } from '../../runtime/dtype.js';
 import { TesseraError } from '../../runtime/errors.js';
@@ -29,6 +31,12 @@ export class GpuBuffer {
 }
 
 export interface ClientOptions extends Partial<ThreadInit> {
+  /**
+   * V8 cannot see GPU memory, so tensors that hold large buffers may go uncollected for long: after
+   * this many bytes of new GPU buffers (default 1 GiB) the backend asks V8 for a collection, which
+   * returns unreachable tensors' buffers to the pool. 0 turns it off.
+   */
+  gcEveryBytes?: number;
   /** Longest a synchronous readback waits before giving up (ms). */
   syncTimeoutMs?: number;
   /** Where log lines go (default: console.error). */
@@ -36,6 +44,23 @@ export interface ClientOptions extends Partial<ThreadInit> {
 }
 
 const BATCH_LIMIT = 512;
+
+let gcFn: (() => void) | null | undefined;
+/** A full V8 collection: global gc() when exposed, else the runtime-enabled one; a no-op if neither. */
+function collectGarbage(): void {
+  if (gcFn === undefined) {
+    gcFn = (globalThis as { gc?: () => void }).gc ?? null;
+    if (!gcFn) {
+      try {
+        v8.setFlagsFromString('--expose-gc');
+        gcFn = vm.runInNewContext('gc') as () => void;
+      } catch {
+        gcFn = null;
+      }
+    }
+  }
+  gcFn?.();
+}
 
 // Running from the TypeScript sources (tsx) or from dist: the thread's entry has the same extension.
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
@@ -60,6 +85,8 @@ export class GpuClient {
   private readonly shaders = new Map<string, number>();
   private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   private readonly finalizer: FinalizationRegistry<number>;
+  private readonly gcEveryBytes: number;
+  private allocatedSinceGc = 0;
   private readonly syncTimeoutMs: number;
   private dead: string | null = null;
   /** Kernel launches and bytes moved, for tests and metrics. */
@@ -69,6 +96,7 @@ export class GpuClient {
     this.worker = worker;
     this.info = info;
     this.syncTimeoutMs = opts.syncTimeoutMs ?? 600_000;
+    this.gcEveryBytes = opts.gcEveryBytes ?? 1 << 30;
     this.finalizer = new FinalizationRegistry((id) => {
       if (!this.dead) this.enqueue({ t: 'free', id });
     });
@@ -162,6 +190,11 @@ export class GpuClient {
     this.check();
     const b = new GpuBuffer(this.nextId++, Math.max(4, Math.ceil(bytes / 4) * 4));
     this.finalizer.register(b, b.id);
+    this.allocatedSinceGc += b.bytes;
+    if (this.gcEveryBytes > 0 && this.allocatedSinceGc > this.gcEveryBytes) {
+      this.allocatedSinceGc = 0;
+      collectGarbage();
+    }
     return b;
   }
 

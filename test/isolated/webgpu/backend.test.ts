@@ -180,6 +180,21 @@ test('shutting down makes GPU tensors unreadable with a clear error; init starts
   await disposeWebGPU();
   assert.equal(webgpuAvailable(), false);
   await assert.rejects(y.data(), (e: unknown) => e instanceof TesseraError && e.code === 'UNAVAILABLE');
-  await initWebGPU({ log: () => {} });
+  await initWebGPU({ log: () => {}, gcEveryBytes: 16 << 20 });
   assert.deepEqual(list(await dispatch1('Neg', [tensor([1, 2]).to('webgpu')]).data()), [-1, -2]);
+});
+
+test('GPU memory pressure triggers collections, so dropped tensors return their buffers', async () => {
+  // 120 results of 2 MiB each, only the last one kept: with a collection every 16 MiB of new
+  // buffers (set at the restart above), live GPU memory stays a small multiple of that.
+  const x = rn([512, 1024]).to('webgpu');
+  let y = x;
+  for (let i = 0; i < 120; i++) {
+    y = dispatch1('Add', [x, y]);
+    if (i % 10 === 9) await y.data();
+  }
+  await tick();
+  const s = webgpuStats();
+  assert.ok(s.liveBytes < 80 * 2 ** 20, `live GPU memory ${s.liveBytes} bytes`);
+  assert.ok(s.reused > 0);
 });

@@ -238,7 +238,6 @@ function gather(x: Tensor, indices: Tensor, axisAttr: number): Tensor {
       indices.shape,
       'int32',
     );
-  const outer = numel(x.shape.slice(0, axis));
   const inner = numel(x.shape.slice(axis + 1));
   const nIdx = idx.numel();
   const shape = [...x.shape.slice(0, axis), ...indices.shape, ...x.shape.slice(axis + 1)];
@@ -262,7 +261,6 @@ ${paramsDecl(3, p.vec4s)}
   if (i < 0 || i >= i32(dim)) { i = 0; }
   y[gi] = x[(o * dim + u32(i)) * inner + k];
 }`;
-  void outer;
   launch(code, [bufIn(x), bufIn(idx), handleOf(out)], p, grid(n, 64));
   return out;
 }
@@ -394,13 +392,7 @@ ${paramsDecl(3, p.vec4s)}
   return out;
 }
 
-function applyResize(
-  x: Tensor,
-  plans: AxisPlan[],
-  outShape: number[],
-  key: string,
-  transposed: boolean,
-): Tensor {
+function applyResize(x: Tensor, plans: AxisPlan[], key: string, transposed: boolean): Tensor {
   let cur = x;
   const order = plans.map((_, d) => d);
   if (transposed) order.reverse();
@@ -409,7 +401,6 @@ function applyResize(
   active.forEach((d, j) => {
     cur = resizeAxis(cur, d, plans[d]!, key, transposed, j === active.length - 1 ? x.dtype : 'float32');
   });
-  void outShape;
   return cur;
 }
 
@@ -438,7 +429,7 @@ function resizeOp(name: string, since: number) {
     const plans = plansOf(x.shape, rs.outShape, rs.scales, rs.roi, rs.opts);
     if (plans.some((pl) => pl.outside.some((v) => v)))
       return 'with extrapolated (tf_crop_and_resize) positions';
-    return [applyResize(x, plans, rs.outShape, keyOf(['resize', x.shape, rs]), false)];
+    return [applyResize(x, plans, keyOf(['resize', x.shape, rs]), false)];
   };
 }
 
@@ -683,7 +674,7 @@ export function registerDataKernels(): void {
     (inputs, attrs, ctx) => {
       const x = inputs[0]!;
       if (!floatOnGpu(x.dtype)) return `has no kernel for ${x.dtype}`;
-      const { inShape, outShape, plans, key } = resolvedPlans(ctx.op, attrs);
+      const { inShape, plans, key } = resolvedPlans(ctx.op, attrs);
       if (x.shape.join() !== inShape.join())
         throw new TesseraError(
           'SHAPE_MISMATCH',
@@ -691,7 +682,7 @@ export function registerDataKernels(): void {
         );
       if (plans.some((pl) => pl.outside.some((v) => v)))
         return 'with extrapolated (tf_crop_and_resize) positions';
-      return [applyResize(x, plans, outShape, key, false)];
+      return [applyResize(x, plans, key, false)];
     },
     { domain: NN_DOMAIN },
   );
@@ -700,7 +691,7 @@ export function registerDataKernels(): void {
     (inputs, attrs, ctx) => {
       const dy = inputs[0]!;
       if (!floatOnGpu(dy.dtype)) return `has no kernel for ${dy.dtype}`;
-      const { inShape, outShape, plans, key } = resolvedPlans(ctx.op, attrs);
+      const { outShape, plans, key } = resolvedPlans(ctx.op, attrs);
       if (dy.shape.join() !== outShape.join())
         throw new TesseraError(
           'SHAPE_MISMATCH',
@@ -708,7 +699,7 @@ export function registerDataKernels(): void {
         );
       if (plans.some((pl) => pl.outside.some((v) => v)))
         return 'with extrapolated (tf_crop_and_resize) positions';
-      return [applyResize(dy, plans, inShape, key, true)];
+      return [applyResize(dy, plans, key, true)];
     },
     { domain: NN_DOMAIN },
   );

@@ -16,9 +16,7 @@ import { onCpu } from './values.js';
 function viewKernel(name: string, pack: boolean) {
   return (inputs: OpInputs, attrs: Attrs, ctx: KernelContext): Tensor[] => {
     const def = findOp(name, Number.isFinite(ctx.opset) ? ctx.opset : undefined)!;
-    const x = inputs[0];
     const args = inputs.map((t, i) => (t === undefined ? t : i === 0 ? (pack ? packed(t) : t) : onCpu(t)));
-    void x;
     return def.kernels.cpu(args, attrs, { ...ctx, device: 'webgpu' });
   };
 }
