@@ -57,7 +57,12 @@ export type TypedArray =
 /** What a tensor's storage holds: a TypedArray, or plain strings for `string` tensors. */
 export type DataArray = TypedArray | string[];
 
-type ArrayCtor = { new (n: number): TypedArray; BYTES_PER_ELEMENT: number };
+/** A TypedArray class: constructible from a length or from a buffer view (offset and length in elements). */
+export type ArrayCtor = {
+  new (n: number): TypedArray;
+  new (buffer: ArrayBufferLike, byteOffset?: number, length?: number): TypedArray;
+  BYTES_PER_ELEMENT: number;
+};
 
 /** Storage class per dtype. float16/bfloat16 keep their 16-bit patterns in a Uint16Array; bool is 0/1 in a Uint8Array. */
 const STORAGE: Record<Exclude<DType, 'string'>, ArrayCtor> = {
@@ -87,6 +92,11 @@ const STORAGE: Record<Exclude<DType, 'string'>, ArrayCtor> = {
 };
 
 export const DTYPES: readonly DType[] = [...(Object.keys(STORAGE) as DType[]), 'string'];
+
+/** The TypedArray class that stores `dtype` (undefined for strings): one table for every view over raw bytes. */
+export function storageClass(dtype: DType): ArrayCtor | undefined {
+  return dtype === 'string' ? undefined : STORAGE[dtype];
+}
 
 export function isDType(x: unknown): x is DType {
   return typeof x === 'string' && (DTYPES as readonly string[]).includes(x);

@@ -3,39 +3,12 @@
  * row-major bytes in their native size (BOOL one byte, FP16/BF16 two bytes), and BYTES elements as
  * a 4-byte little-endian length followed by the bytes.
  */
-import type { DataArray, DType } from '../../runtime/dtype.js';
+import { type DataArray, type DType, storageClass } from '../../runtime/dtype.js';
 import { binaryElementSize } from '../datatypes.js';
 import { badRequest } from '../errors.js';
 import type { TensorPayload } from './types.js';
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-type Ctor = { new (buffer: ArrayBuffer, offset?: number, length?: number): Exclude<DataArray, string[]> };
-const CTORS: Record<Exclude<DType, 'string'>, Ctor> = {
-  float32: Float32Array,
-  float64: Float64Array,
-  float16: Uint16Array,
-  bfloat16: Uint16Array,
-  int8: Int8Array,
-  uint8: Uint8Array,
-  int16: Int16Array,
-  uint16: Uint16Array,
-  int32: Int32Array,
-  uint32: Uint32Array,
-  int64: BigInt64Array,
-  uint64: BigUint64Array,
-  bool: Uint8Array,
-  float8e4m3fn: Uint8Array,
-  float8e4m3fnuz: Uint8Array,
-  float8e5m2: Uint8Array,
-  float8e5m2fnuz: Uint8Array,
-  float8e8m0: Uint8Array,
-  float4e2m1: Uint8Array,
-  int4: Int8Array,
-  uint4: Uint8Array,
-  int2: Int8Array,
-  uint2: Uint8Array,
-};
 
 function swapBytes(bytes: Uint8Array, size: number): void {
   for (let i = 0; i < bytes.length; i += size) bytes.subarray(i, i + size).reverse();
@@ -124,5 +97,5 @@ export function decodeBinaryData(
   if (dtype === 'bool') {
     for (let i = 0; i < n; i++) copy[i] = copy[i] ? 1 : 0;
   }
-  return { name, dtype, shape, data: new CTORS[dtype](buf) };
+  return { name, dtype, shape, data: new (storageClass(dtype)!)(buf) };
 }

@@ -10,7 +10,7 @@ import { decodeTsr } from '../../importers/tsr/index.js';
 import { Module } from '../../nn/module.js';
 import { fillInPlace } from '../../nn/parameter.js';
 import { noGrad } from '../../runtime/autograd.js';
-import { type DataArray, type DType, fromNumbers, isFloat } from '../../runtime/dtype.js';
+import { type DataArray, type DType, fromNumbers, isFloat, storageClass } from '../../runtime/dtype.js';
 import { TesseraError } from '../../runtime/errors.js';
 import { manualSeed } from '../../runtime/random.js';
 import { Tensor } from '../../runtime/tensor.js';
@@ -123,22 +123,7 @@ export async function buildReplicaTarget(spec: ReplicaSpec): Promise<TrainTarget
 }
 
 export function sharedToTensor(s: SharedTensor): Tensor {
-  const ctor: Record<string, new (b: SharedArrayBuffer) => DataArray> = {
-    float32: Float32Array,
-    float64: Float64Array,
-    float16: Uint16Array,
-    bfloat16: Uint16Array,
-    int8: Int8Array,
-    uint8: Uint8Array,
-    int16: Int16Array,
-    uint16: Uint16Array,
-    int32: Int32Array,
-    uint32: Uint32Array,
-    int64: BigInt64Array,
-    uint64: BigUint64Array,
-    bool: Uint8Array,
-  } as never;
-  const C = ctor[s.dtype];
+  const C = storageClass(s.dtype);
   if (!C)
     throw new TesseraError('UNSUPPORTED', `data parallelism: ${s.dtype} data cannot be shared with workers`);
   return Tensor.fromData(new C(s.buffer), s.shape, s.dtype);
