@@ -542,7 +542,7 @@ test('Conv + BatchNormalization over initializers listed as inputs is fused, and
   const plain = InferenceSession.fromModel(m, { graphOptimizationLevel: 'disabled' });
   const x = t([1, 1, 5, 5], rnd(25));
   const scale = t([2], new Float32Array([-2, 3]));
-  for (const feeds of [{ x }, { x, scale }]) {
+  for (const feeds of [{ x }, { x, scale }] as Record<string, Tensor>[]) {
     const a = (await fused.run(feeds)).y!.dataSync() as Float32Array;
     const b = (await plain.run(feeds)).y!.dataSync() as Float32Array;
     assertNear(a, b, 9, `feeds ${Object.keys(feeds)}`);
