@@ -10,7 +10,10 @@
  *   --timeout ms        per-test limit (default 60000; light/ and models/ get 10x)
  *   --opt-level level   graphOptimizationLevel for every session (default all)
  *   --verbose           print every failure
+ *   --device webgpu     run the cases with device 'webgpu' instead (test/isolated/webgpu/conformance-webgpu.ts,
+ *                       in its own process; suite, filter, update and verbose apply; pass list passing-webgpu.txt)
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GraphOptimizationLevel } from '../src/index.js';
@@ -30,6 +33,28 @@ function arg(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 const flag = (name: string) => process.argv.includes(`--${name}`);
+
+const device = arg('device') ?? 'cpu';
+if (device === 'webgpu') {
+  // Dawn gets a process of its own (as in the WebGPU test suite); EGL needs the surfaceless platform without a display.
+  const rest = process.argv.slice(2);
+  rest.splice(rest.indexOf('--device'), 2);
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--expose-gc',
+      '--import',
+      'tsx',
+      join(REPO_ROOT, 'test', 'isolated', 'webgpu', 'conformance-webgpu.ts'),
+      ...rest,
+    ],
+    { stdio: 'inherit', env: { ...process.env, EGL_PLATFORM: process.env.EGL_PLATFORM ?? 'surfaceless' } },
+  );
+  process.exit(r.status ?? 1);
+} else if (device !== 'cpu') {
+  console.error(`unknown device '${device}'; devices: cpu, webgpu`);
+  process.exit(2);
+}
 
 const suites = (arg('suite')?.split(',') ?? [...SUITES]) as Suite[];
 for (const s of suites) {

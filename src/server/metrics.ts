@@ -32,6 +32,10 @@ export class ServerMetrics {
   /** HTTP requests being handled now (health and /metrics excluded); read from `inFlightSource`. */
   readonly httpInFlight: Gauge;
   inFlightSource: () => number = () => 0;
+  /** Ops of webgpu models that ran on the CPU (no WebGPU kernel for the case); read from `webgpuFallbackSource`. */
+  readonly webgpuFallbacks: Counter<'op'>;
+  /** Cumulative CPU fallbacks per op (the GPU worker's registry `fallbackCounts`). */
+  webgpuFallbackSource: () => Record<string, number> = () => ({});
 
   constructor(opts: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -136,6 +140,21 @@ export class ServerMetrics {
       registers,
       collect() {
         this.set(self.inFlightSource());
+      },
+    });
+    // The source's counts only grow, so each scrape adds what is new since the last one.
+    const fallbacksSeen = new Map<string, number>();
+    this.webgpuFallbacks = new Counter({
+      name: 'tessera_webgpu_cpu_fallbacks_total',
+      help: 'Ops of webgpu models that ran on the CPU because no WebGPU kernel served the case, per op',
+      labelNames: ['op'] as const,
+      registers,
+      collect() {
+        for (const [op, n] of Object.entries(self.webgpuFallbackSource())) {
+          const delta = n - (fallbacksSeen.get(op) ?? 0);
+          if (delta > 0) this.inc({ op }, delta);
+          fallbacksSeen.set(op, Math.max(n, fallbacksSeen.get(op) ?? 0));
+        }
       },
     });
     if (opts.processMetrics !== false) collectDefaultMetrics({ register: this.registry });

@@ -13,6 +13,12 @@ import type { Device } from '../runtime/tensor.js';
 import { type AppOptions, createApp } from './app.js';
 import type { ServerContext } from './context.js';
 import type { ModelExecutor } from './executor.js';
+import {
+  DeviceExecutor,
+  type DeviceExecutorOptions,
+  type GpuFallback,
+  trackGpuReadiness,
+} from './gpu-executor.js';
 import { Lifecycle } from './lifecycle.js';
 import { createLogger, type Logger, silentLogger } from './logging.js';
 import { ServerMetrics } from './metrics.js';
@@ -38,6 +44,10 @@ export interface ServerOptions extends AppOptions {
   maxQueueSize?: number;
   /** Run models with this executor instead of a worker pool (tests). */
   executor?: ModelExecutor;
+  /** What serves webgpu models while their GPU worker process restarts (default 'cpu': the worker pool). */
+  gpuFallback?: GpuFallback;
+  /** GPU worker options for webgpu models (adapter choice, start timeout). */
+  webgpu?: DeviceExecutorOptions['webgpu'];
   /** On close, how long requests in flight and shutdown hooks may take to finish, in ms (default 10 s). */
   drainTimeoutMs?: number;
   /** Poll the repository for new, changed and removed models every this many ms (0: off). */
@@ -98,8 +108,15 @@ export function createServer(opts: ServerOptions): TesseraServer {
     ...(opts.maxBodyBytes !== undefined ? { maxBodyBytes: opts.maxBodyBytes } : {}),
     ...(opts.requestTimeoutMs !== undefined ? { requestTimeoutMs: opts.requestTimeoutMs } : {}),
   };
-  const executor = opts.executor ?? new WorkerPool({ threads: opts.threads, log });
+  // Models with device 'webgpu' run in a GPU worker process, the others on the CPU executor.
+  const executor = new DeviceExecutor({
+    cpu: opts.executor ?? new WorkerPool({ threads: opts.threads, log }),
+    gpuFallback: opts.gpuFallback,
+    webgpu: opts.webgpu,
+    log,
+  });
   const metrics = new ServerMetrics({ processMetrics: opts.processMetrics });
+  metrics.webgpuFallbackSource = () => executor.fallbackCounts();
   const repository = new ModelRepository({
     root: opts.modelRepository,
     executor,
@@ -109,6 +126,7 @@ export function createServer(opts: ServerOptions): TesseraServer {
     limits,
     log,
   });
+  trackGpuReadiness(executor, repository, metrics);
   const lifecycle = new Lifecycle();
   const context: ServerContext = {
     repository,

@@ -19,6 +19,7 @@ describe('serve arguments', () => {
       host: '0.0.0.0',
       port: 8000,
       device: 'cpu',
+      gpuFallback: 'cpu',
       threads: undefined,
       maxBodyBytes: 64 * 1024 * 1024,
       requestTimeoutMs: 60_000,
@@ -50,6 +51,7 @@ describe('serve arguments', () => {
       TESSERA_MAX_BODY_SIZE: '1mb',
       TESSERA_REQUEST_TIMEOUT_MS: '500',
       TESSERA_MAX_QUEUE_SIZE: '10',
+      TESSERA_GPU_FALLBACK: 'none',
     };
     const fromEnv = parseServeArgs([], env);
     assert.equal(fromEnv.modelRepository, '/srv/models');
@@ -59,6 +61,7 @@ describe('serve arguments', () => {
     assert.equal(fromEnv.maxBodyBytes, 1024 * 1024);
     assert.equal(fromEnv.requestTimeoutMs, 500);
     assert.equal(fromEnv.maxQueueSize, 10);
+    assert.equal(fromEnv.gpuFallback, 'none');
     const flags = parseServeArgs(['--port=8100', '--threads', '1', '--device', 'cpu'], env);
     assert.equal(flags.port, 8100);
     assert.equal(flags.threads, 1);
@@ -67,6 +70,10 @@ describe('serve arguments', () => {
 
   it('rejects bad values with a message naming the flag', () => {
     assert.throws(() => parseServeArgs([], {}), invalid(/--model-repository is required/));
+    assert.throws(
+      () => parseServeArgs(['--model-repository', 'm', '--gpu-fallback', 'gpu'], {}),
+      invalid(/--gpu-fallback expects cpu or none/),
+    );
     assert.throws(
       () => parseServeArgs(['--model-repository', 'm', '--port', '70000'], {}),
       invalid(/--port/),

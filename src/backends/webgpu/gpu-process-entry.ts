@@ -6,7 +6,7 @@
 import type { DataArray, DType } from '../../runtime/dtype.js';
 import { TesseraError } from '../../runtime/errors.js';
 import type { ChildMsg, ParentMsg, Signature, TensorPayload } from './gpu-process.js';
-import { initWebGPU } from './index.js';
+import { initWebGPU, webgpuStats } from './index.js';
 
 type Session = any;
 const sessions = new Map<string, Promise<Session>>();
@@ -105,6 +105,7 @@ process.on('message', async (msg: ParentMsg) => {
           id: msg.id,
           ok: true,
           ...(await run(msg.key, msg.file, msg.inputs, msg.outputs)),
+          fallbacks: webgpuStats().fallbacks,
         });
         break;
       case 'unload': {

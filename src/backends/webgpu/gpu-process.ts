@@ -57,7 +57,7 @@ export type ChildMsg =
   | { type: 'init-error'; error: ErrorInfo }
   | { type: 'log'; line: string }
   | ({ type: 'reply'; id: number } & (
-      | ({ ok: true; signature?: Signature } & Partial<RunOutput>)
+      | ({ ok: true; signature?: Signature; fallbacks?: Record<string, number> } & Partial<RunOutput>)
       | { ok: false; error: ErrorInfo }
     ));
 
@@ -81,6 +81,8 @@ export interface GpuWorker extends Executor {
   kill(signal?: NodeJS.Signals): void;
   /** Asks the process to die as a native crash would (SIGKILL from inside, no reply). */
   crash(): void;
+  /** CPU fallbacks per op in the GPU worker processes so far (every process's counts added up). */
+  fallbackCounts(): Record<string, number>;
   /** 'down' (reason) when the process dies, 'up' (AdapterInfo) each time one is ready. */
   on(event: 'down', fn: (reason: string) => void): this;
   on(event: 'up', fn: (info: AdapterInfo) => void): this;
@@ -124,6 +126,9 @@ class GpuWorkerImpl extends EventEmitter implements GpuWorker {
   private readonly pending = new Map<number, { resolve: (m: any) => void; reject: (e: Error) => void }>();
   private readonly files = new Map<string, string>();
   private readonly fallbackLoaded = new Set<string>();
+  /** Fallback counts of processes that died, and the latest counts the current one reported. */
+  private readonly pastFallbacks = new Map<string, number>();
+  private currentFallbacks: Record<string, number> = {};
 
   constructor(private readonly opts: GpuWorkerOptions) {
     super();
@@ -176,6 +181,7 @@ class GpuWorkerImpl extends EventEmitter implements GpuWorker {
         else if (m.type === 'reply') {
           const p = this.pending.get(m.id);
           this.pending.delete(m.id);
+          if (m.ok && m.fallbacks) this.currentFallbacks = m.fallbacks;
           if (!p) return;
           if (m.ok) p.resolve(m);
           else p.reject(new TesseraError((m.error.code as ErrorCode) ?? 'INTERNAL', m.error.message));
@@ -202,6 +208,9 @@ class GpuWorkerImpl extends EventEmitter implements GpuWorker {
     const reason = `the GPU worker (pid ${child.pid}) died (${signal ?? `exit code ${code}`})`;
     this.child = null;
     this.starting = null;
+    for (const [op, n] of Object.entries(this.currentFallbacks))
+      this.pastFallbacks.set(op, (this.pastFallbacks.get(op) ?? 0) + n);
+    this.currentFallbacks = {};
     const wasUp = this.up;
     this.up = false;
     for (const p of this.pending.values()) p.reject(new TesseraError('UNAVAILABLE', `webgpu: ${reason}`));
@@ -257,6 +266,12 @@ class GpuWorkerImpl extends EventEmitter implements GpuWorker {
     this.files.delete(key);
     if (this.fallbackLoaded.delete(key)) await this.opts.cpuFallback?.unload(key);
     if (this.up) await this.call({ type: 'unload', key });
+  }
+
+  fallbackCounts(): Record<string, number> {
+    const out = Object.fromEntries(this.pastFallbacks);
+    for (const [op, n] of Object.entries(this.currentFallbacks)) out[op] = (out[op] ?? 0) + n;
+    return out;
   }
 
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {

@@ -14,6 +14,8 @@ export interface ServeSettings {
   host: string;
   port: number;
   device: 'cpu' | 'webgpu';
+  /** What serves webgpu models while their GPU worker process restarts: the CPU worker pool, or nothing (503s). */
+  gpuFallback: 'cpu' | 'none';
   threads?: number;
   maxBodyBytes: number;
   requestTimeoutMs: number;
@@ -52,6 +54,7 @@ export const SERVE_ENV = {
   host: 'TESSERA_HOST',
   port: 'TESSERA_PORT',
   device: 'TESSERA_DEVICE',
+  'gpu-fallback': 'TESSERA_GPU_FALLBACK',
   threads: 'TESSERA_THREADS',
   'max-body-size': 'TESSERA_MAX_BODY_SIZE',
   'request-timeout': 'TESSERA_REQUEST_TIMEOUT_MS',
@@ -86,7 +89,10 @@ Options (environment variable in brackets; the flag wins):
   --model-repository <dir>  model repository [TESSERA_MODEL_REPOSITORY] (required)
   --host <addr>             address to listen on [TESSERA_HOST] (default 0.0.0.0)
   --port <n>                port [TESSERA_PORT] (default 8000)
-  --device <cpu|webgpu>     device for models whose config names none [TESSERA_DEVICE] (default cpu)
+  --device <cpu|webgpu>     device for models whose config names none [TESSERA_DEVICE] (default cpu);
+                            webgpu models run in a GPU worker process, restarted if it dies
+  --gpu-fallback <cpu|none> while the GPU worker restarts, serve its models from the CPU worker
+                            threads, or mark them not ready [TESSERA_GPU_FALLBACK] (default cpu)
   --threads <n>             model worker threads [TESSERA_THREADS] (default: available CPUs)
   --max-queue-size <n>      queue limit for models whose config sets none [TESSERA_MAX_QUEUE_SIZE] (default 0: none)
   --repository-poll-interval <ms>  reload new, changed and removed models every <ms>, for a repository
@@ -188,6 +194,9 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv = process.
   const device = get('device') ?? 'cpu';
   if (device !== 'cpu' && device !== 'webgpu')
     throw invalid(`--device expects cpu or webgpu, got '${device}'`);
+  const gpuFallback = get('gpu-fallback') ?? 'cpu';
+  if (gpuFallback !== 'cpu' && gpuFallback !== 'none')
+    throw invalid(`--gpu-fallback expects cpu or none, got '${gpuFallback}'`);
   const threads = get('threads');
   const logLevel = get('log-level') ?? 'info';
   if (!(LOG_LEVEL_NAMES as readonly string[]).includes(logLevel)) {
@@ -199,6 +208,7 @@ export function parseServeArgs(args: string[], env: NodeJS.ProcessEnv = process.
     host: get('host') ?? '0.0.0.0',
     port: int('port', 8000, 0, 65535),
     device,
+    gpuFallback,
     threads: threads === undefined ? undefined : integer(threads, 'threads', 1, 1024),
     maxBodyBytes: size('max-body-size', 64 * 1024 * 1024),
     requestTimeoutMs: int('request-timeout', 60_000),
