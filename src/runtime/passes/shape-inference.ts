@@ -8,6 +8,7 @@
  * The same rules give the executor its pre-allocation check: on concrete inputs every dim is a
  * number, so a node's output bytes are known before its kernel runs.
  */
+import { ONNX_DTYPE } from '../../ops/cast.js';
 import { dispatch } from '../../ops/registry.js';
 import { noGrad } from '../autograd.js';
 import { type DType, isDType } from '../dtype.js';
@@ -29,25 +30,8 @@ import { Tensor } from '../tensor.js';
 type TT = { kind: 'tensor'; dtype: DType; shape?: Dim[] };
 type In = TT | undefined;
 
-const ONNX_DTYPE_NUM: Record<number, DType> = {
-  1: 'float32',
-  2: 'uint8',
-  3: 'int8',
-  4: 'uint16',
-  5: 'int16',
-  6: 'int32',
-  7: 'int64',
-  8: 'string',
-  9: 'bool',
-  10: 'float16',
-  11: 'float64',
-  12: 'uint32',
-  13: 'uint64',
-  16: 'bfloat16',
-};
-
 function dtypeAttr(v: unknown): DType | undefined {
-  if (typeof v === 'number') return ONNX_DTYPE_NUM[v];
+  if (typeof v === 'number') return ONNX_DTYPE[v]; // the Cast op's table, low-precision types included
   return isDType(v) ? v : undefined;
 }
 
