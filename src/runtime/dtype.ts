@@ -102,9 +102,22 @@ export function isDType(x: unknown): x is DType {
   return typeof x === 'string' && (DTYPES as readonly string[]).includes(x);
 }
 
+/** Where allocate() may take a zeroed array of a dead intermediate from (the graph executor's run). */
+export interface ArrayPool {
+  take(ctor: ArrayCtor, n: number): TypedArray | undefined;
+}
+let arrayPool: ArrayPool | null = null;
+/** Installs (or, with null, removes) the pool allocate() draws from; returns the previous one. */
+export function setArrayPool(pool: ArrayPool | null): ArrayPool | null {
+  const prev = arrayPool;
+  arrayPool = pool;
+  return prev;
+}
+
 export function allocate(dtype: DType, n: number): DataArray {
   if (dtype === 'string') return new Array<string>(n).fill('');
-  return new STORAGE[dtype](n);
+  const C = STORAGE[dtype];
+  return (n > 0 && arrayPool?.take(C, n)) || new C(n);
 }
 
 export function bytesPerElement(dtype: DType): number {

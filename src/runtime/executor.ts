@@ -19,6 +19,7 @@ import {
   type OpInputs,
 } from '../ops/registry.js';
 import { setGradEnabled } from './autograd.js';
+import { type ArrayCtor, type ArrayPool, setArrayPool, type TypedArray } from './dtype.js';
 import { TesseraError } from './errors.js';
 import {
   freeVariables,
@@ -54,12 +55,28 @@ export interface RunLimits {
   baseBytes?: number;
   /** Wall-clock limit for the run in milliseconds. */
   timeoutMs?: number;
+  /**
+   * Reuse the arrays of intermediates that died (last use passed, no live value shares their
+   * buffer) for later allocations in the same run. Only for runs without autograd, whose tape
+   * would keep intermediates alive.
+   */
+  recycle?: boolean;
 }
 
+/** Dead arrays kept for reuse are bounded, so a run never holds more than this beyond its live values. */
+const MAX_POOLED_BYTES = 256 * 1024 * 1024;
+
 /** Per-run bookkeeping shared by a graph and all its subgraph runs. */
-export class RunState {
+export class RunState implements ArrayPool {
   liveBytes = 0;
   peakBytes = 0;
+  /** How many allocations were served from dead intermediates (buffer reuse by liveness). */
+  reusedArrays = 0;
+  readonly recycle: boolean;
+  private readonly bufferCounts = new Map<ArrayBufferLike, number>();
+  private readonly excludedBuffers = new Set<ArrayBufferLike>();
+  private readonly pool = new Map<ArrayCtor, Map<number, TypedArray[]>>();
+  private pooledBytes = 0;
   readonly limit: number;
   readonly base: number;
   readonly deadline: number;
@@ -72,6 +89,39 @@ export class RunState {
     this.limit = limits.memoryLimitBytes ?? Number.POSITIVE_INFINITY;
     this.base = limits.baseBytes ?? 0;
     this.deadline = limits.timeoutMs !== undefined ? Date.now() + limits.timeoutMs : Number.POSITIVE_INFINITY;
+    this.recycle = limits.recycle ?? false;
+    // Weights and feeds are never reused, nor anything else over the same memory.
+    for (const s of excluded) {
+      const buf = bufferOf(s as Storage);
+      if (buf) this.excludedBuffers.add(buf);
+    }
+  }
+
+  /** ArrayPool: a zeroed dead array of exactly this class and length, if one is pooled. */
+  take(ctor: ArrayCtor, n: number): TypedArray | undefined {
+    const a = this.pool.get(ctor)?.get(n)?.pop();
+    if (!a) return undefined;
+    this.pooledBytes -= a.byteLength;
+    this.reusedArrays++;
+    if (a instanceof BigInt64Array || a instanceof BigUint64Array) a.fill(0n);
+    else a.fill(0);
+    return a;
+  }
+
+  private recycleBuffer(data: unknown): void {
+    if (!ArrayBuffer.isView(data) || data instanceof DataView) return;
+    const a = data as TypedArray;
+    // Only arrays that own their whole (ordinary) buffer: a subarray or WASM memory view is not ours to hand out.
+    if (!(a.buffer instanceof ArrayBuffer) || a.byteOffset !== 0 || a.byteLength !== a.buffer.byteLength)
+      return;
+    if (this.excludedBuffers.has(a.buffer) || this.pooledBytes + a.byteLength > MAX_POOLED_BYTES) return;
+    const ctor = a.constructor as ArrayCtor;
+    let bySize = this.pool.get(ctor);
+    if (!bySize) this.pool.set(ctor, (bySize = new Map()));
+    let list = bySize.get(a.length);
+    if (!list) bySize.set(a.length, (list = []));
+    list.push(a);
+    this.pooledBytes += a.byteLength;
   }
 
   checkDeadline(what: string): void {
@@ -95,23 +145,35 @@ export class RunState {
     if (c === 0) {
       this.liveBytes += storageBytes(s);
       if (this.liveBytes > this.peakBytes) this.peakBytes = this.liveBytes;
+      const buf = bufferOf(s);
+      if (buf) this.bufferCounts.set(buf, (this.bufferCounts.get(buf) ?? 0) + 1);
     }
   }
 
-  release(v: Value | undefined): void {
+  /** A value is no longer needed; with `recycle`, its arrays may serve later allocations once nothing else uses them. */
+  release(v: Value | undefined, recycle = false): void {
     if (v instanceof Tensor) {
-      this.releaseStorage(v.storage);
+      this.releaseStorage(v.storage, recycle);
       return;
     }
-    for (const s of valueStorages(v) as Set<Storage>) this.releaseStorage(s);
+    for (const s of valueStorages(v) as Set<Storage>) this.releaseStorage(s, recycle);
   }
 
-  private releaseStorage(s: Storage): void {
+  private releaseStorage(s: Storage, recycle: boolean): void {
     const c = this.counts.get(s);
     if (c === undefined) return;
     if (c <= 1) {
       this.counts.delete(s);
       this.liveBytes -= storageBytes(s);
+      const buf = bufferOf(s);
+      if (!buf) return;
+      const left = (this.bufferCounts.get(buf) ?? 1) - 1;
+      if (left > 0) {
+        this.bufferCounts.set(buf, left);
+        return;
+      }
+      this.bufferCounts.delete(buf);
+      if (recycle && this.recycle) this.recycleBuffer(s.data);
     } else this.counts.set(s, c - 1);
   }
 
@@ -124,6 +186,11 @@ export class RunState {
       );
     }
   }
+}
+
+function bufferOf(s: Storage): ArrayBufferLike | undefined {
+  const d = s.data;
+  return d && ArrayBuffer.isView(d) ? d.buffer : undefined;
 }
 
 export function storageBytes(s: Storage): number {
@@ -261,10 +328,13 @@ export class GraphExecutor {
     outer?: Scope,
   ): Value[] {
     const prevGrad = setGradEnabled(this.options.grad ?? false);
+    // A recycling run lends its dead intermediates to allocate() (never when gradients are recorded).
+    const prevPool = state.recycle && !this.options.grad ? setArrayPool(state) : undefined;
     try {
       return this.runInScope(g, feeds, state, fetch, outer);
     } finally {
       setGradEnabled(prevGrad);
+      if (prevPool !== undefined) setArrayPool(prevPool);
     }
   }
 
@@ -343,7 +413,7 @@ export class GraphExecutor {
         for (const name of plan.freeAfter[pos]!) {
           if (keep.has(name) || !env.has(name)) continue;
           if (owned.has(name)) {
-            state.release(env.get(name));
+            state.release(env.get(name), true);
             owned.delete(name);
           }
           env.delete(name);

@@ -172,6 +172,8 @@ export class InferenceSession {
   readonly memoryPlan: MemoryPlan;
   /** Peak bytes of live intermediate values measured during the last run. */
   lastRunPeakBytes = 0;
+  /** How many arrays the last run took from intermediates that had died (buffer reuse by liveness). */
+  lastRunReusedArrays = 0;
 
   private readonly executor: GraphExecutor;
   private readonly plan: GraphPlan;
@@ -370,11 +372,13 @@ export class InferenceSession {
         memoryLimitBytes: limit,
         baseBytes: this.weightBytes,
         timeoutMs: options.timeoutMs ?? this.options.runTimeoutMs,
+        recycle: true,
       },
       excluded,
     );
     const values = this.executor.run(g, bound, state, names);
     this.lastRunPeakBytes = state.peakBytes;
+    this.lastRunReusedArrays = state.reusedArrays;
     const out: Record<string, Value> = {};
     names.forEach((n, i) => {
       out[n] = values[i]!;
