@@ -9,10 +9,9 @@
  * memory; run() checks feeds against the declared inputs (dtype, rank, dims, symbolic dims bound
  * consistently), runs the graph, and returns Tessera tensors keyed by output name.
  */
-import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { markConstant } from '../backends/cpu/wasm/sgemm.js';
-import { importOnnxBytes } from '../importers/onnx/model.js';
+import { importModelBytes, readModelFile } from '../importers/load-model.js';
 import { moveToDevice } from './device.js';
 import { type DataArray, type DType, isDType, storageMatches } from './dtype.js';
 import { TesseraError } from './errors.js';
@@ -273,25 +272,22 @@ export class InferenceSession {
     options: SessionOptions = {},
   ): Promise<InferenceSession> {
     if (typeof source === 'string') {
-      let bytes: Uint8Array;
-      try {
-        bytes = await readFile(source);
-      } catch (e) {
-        throw new TesseraError('NOT_FOUND', `cannot read model '${source}': ${(e as Error).message}`, {
-          cause: e,
-        });
-      }
-      return InferenceSession.fromBytes(bytes, { baseDir: dirname(source), ...options });
+      return InferenceSession.fromBytes(await readModelFile(source), {
+        baseDir: dirname(source),
+        ...options,
+      });
     }
     if (source instanceof Uint8Array || source instanceof ArrayBuffer)
       return InferenceSession.fromBytes(source, options);
     return new InferenceSession(source, options);
   }
 
-  /** Synchronous create() from model bytes. */
+  /** Synchronous create() from ONNX or .tsr bytes. */
   static fromBytes(bytes: Uint8Array | ArrayBuffer, options: SessionOptions = {}): InferenceSession {
-    const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-    const model = importOnnxBytes(u8, { baseDir: options.baseDir, maxElements: options.maxTensorElements });
+    const model = importModelBytes(bytes, {
+      baseDir: options.baseDir,
+      maxElements: options.maxTensorElements,
+    });
     return new InferenceSession(model, options, true);
   }
 

@@ -15,10 +15,8 @@
  * lazyResetGrad, as ONNX Runtime's do) and writes BatchNorm's updated running statistics back.
  * No graph passes run: fusions would fold trainable weights away.
  */
-import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { importOnnxBytes } from '../importers/onnx/model.js';
-import { decodeTsr, isTsr } from '../importers/tsr/index.js';
+import { importModelBytes, readModelFile } from '../importers/load-model.js';
 import { copyInPlace, Parameter } from '../nn/parameter.js';
 import type { Optimizer } from '../optim/index.js';
 import { enableGrad, noGrad } from '../runtime/autograd.js';
@@ -267,15 +265,7 @@ export class TrainingSession {
     opts: TrainingSessionOptions = {},
   ): Promise<TrainingSession> {
     if (typeof source === 'string') {
-      let bytes: Uint8Array;
-      try {
-        bytes = await readFile(source);
-      } catch (e) {
-        throw new TesseraError('NOT_FOUND', `cannot read model '${source}': ${(e as Error).message}`, {
-          cause: e,
-        });
-      }
-      return TrainingSession.fromBytes(bytes, { baseDir: dirname(source), ...opts });
+      return TrainingSession.fromBytes(await readModelFile(source), { baseDir: dirname(source), ...opts });
     }
     if (source instanceof Uint8Array || source instanceof ArrayBuffer)
       return TrainingSession.fromBytes(source, opts);
@@ -284,9 +274,7 @@ export class TrainingSession {
 
   /** Synchronous create() from ONNX or .tsr bytes. */
   static fromBytes(bytes: Uint8Array | ArrayBuffer, opts: TrainingSessionOptions = {}): TrainingSession {
-    const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-    const model = isTsr(u8) ? decodeTsr(u8) : importOnnxBytes(u8, { baseDir: opts.baseDir });
-    return new TrainingSession(model, opts);
+    return new TrainingSession(importModelBytes(bytes, { baseDir: opts.baseDir }), opts);
   }
 
   /** Synchronous create() from an imported model (which is not modified). */
