@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { importOnnxFile, InferenceSession, randn, saveTsr } from '../../src/index.js';
+import { InferenceSession, importOnnxFile, randn, saveTsr } from '../../src/index.js';
 
 test('InferenceSession loads .tsr files as well as ONNX, with equal outputs', async () => {
   const onnxPath = join(import.meta.dirname, '../../models/mlp/1/model.onnx');
