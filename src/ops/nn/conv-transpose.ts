@@ -3,16 +3,16 @@
  * output_shape, groups, dilations and auto_pad. Its gradients are a Conv (for X) and
  * com.tessera::ConvWeightGrad with the roles of input and output swapped (for W).
  */
-import { int64s } from '../../runtime/creation.js';
 import { TesseraError } from '../../runtime/errors.js';
 import { fmtShape } from '../../runtime/shape.js';
 import type { Tensor } from '../../runtime/tensor.js';
 import { attrInt, attrInts, expectFloat, expectSameDType, input } from '../helpers.js';
 import { type Attrs, dispatch1, type OpInputs, registerOp } from '../registry.js';
+import { biasGrad } from './conv.js';
 import { TESSERA_DOMAIN } from './domain.js';
 import { gemm } from './gemm.js';
 import { col2im, inPositions, kernelSize, outPositions } from './im2col.js';
-import { computeBuffer, floats, nonChannelAxes, output } from './kernel-io.js';
+import { computeBuffer, floats, output } from './kernel-io.js';
 import { expectSpatial, explicitWindowAttrs, kernelShape, type Window, windowAttrs } from './window.js';
 
 /**
@@ -171,9 +171,7 @@ registerOp({
     return [
       dx,
       w.requiresGrad ? dispatch1('ConvWeightGrad', [dy!, x], wa, { domain: TESSERA_DOMAIN }) : null,
-      b?.requiresGrad
-        ? dispatch1('ReduceSum', [dy!, int64s(nonChannelAxes(dy!.ndim))], { keepdims: 0 })
-        : null,
+      b?.requiresGrad ? biasGrad(dy!) : null,
     ];
   },
 });

@@ -192,7 +192,8 @@ export function convInputGrad(dy: Tensor, w: Tensor, win: Window, group: number)
   });
 }
 
-function biasGrad(dy: Tensor): Tensor {
+/** Gradient of a per-channel bias (axis 1) added to `dy`'s output: Conv and ConvTranspose share it. */
+export function biasGrad(dy: Tensor): Tensor {
   return dispatch1('ReduceSum', [dy, int64s(nonChannelAxes(dy.ndim))], { keepdims: 0 });
 }
 
