@@ -18,7 +18,7 @@ import { im2col, inPositions, kernelSize, outPositions } from './im2col.js';
 import { computeBuffer, floats, nonChannelAxes, output } from './kernel-io.js';
 import { expectSpatial, explicitWindowAttrs, kernelShape, resolveWindow, type Window } from './window.js';
 
-function groupOf(op: string, attrs: Attrs): number {
+export function groupOf(op: string, attrs: Attrs): number {
   const g = attrInt(attrs, 'group', 1);
   if (!Number.isInteger(g) || g < 1)
     throw new TesseraError('INVALID_ARGUMENT', `${op}: group must be >= 1, got ${g}`);
@@ -26,7 +26,8 @@ function groupOf(op: string, attrs: Attrs): number {
 }
 
 /** Checks X [N, C, ...], W [M, C/group, ...k], B [M] and resolves the window. */
-function convSetup(op: string, inputs: OpInputs, attrs: Attrs) {
+/** Conv's input checks and window, shared by every backend's Conv kernel. */
+export function convSetup(op: string, inputs: OpInputs, attrs: Attrs) {
   const x = input(inputs, 0, op);
   const w = input(inputs, 1, op);
   const b = inputs[2];

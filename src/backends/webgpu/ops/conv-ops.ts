@@ -6,7 +6,8 @@
  * uses the gather form, so no atomics are needed); depthwise and other thin cases use a direct
  * kernel with one thread per output element.
  */
-import { attrInt, expectFloat, expectSameDType } from '../../../ops/helpers.js';
+import { expectFloat, expectSameDType } from '../../../ops/helpers.js';
+import { convSetup, groupOf } from '../../../ops/nn/conv.js';
 import { convTransposeWindow } from '../../../ops/nn/conv-transpose.js';
 import { TESSERA_DOMAIN } from '../../../ops/nn/domain.js';
 import { expectSpatial, kernelShape, resolveWindow, type Window } from '../../../ops/nn/window.js';
@@ -29,13 +30,6 @@ import {
 } from '../runtime.js';
 import { storage, store } from '../wgsl.js';
 
-function groupOf(op: string, attrs: Attrs): number {
-  const g = attrInt(attrs, 'group', 1);
-  if (!Number.isInteger(g) || g < 1)
-    throw new TesseraError('INVALID_ARGUMENT', `${op}: group must be >= 1, got ${g}`);
-  return g;
-}
-
 function checkKernel(op: string, attrs: Attrs, w: Tensor): number[] {
   const kernel = kernelShape(op, attrs, w);
   if (kernel.length !== w.ndim - 2 || kernel.some((k, i) => k !== w.shape[i + 2])) {
@@ -45,39 +39,6 @@ function checkKernel(op: string, attrs: Attrs, w: Tensor): number[] {
     );
   }
   return kernel;
-}
-
-/** Conv's checks (as the CPU kernel makes them): X [N, C, ...], W [M, C/group, ...k], B [M]. */
-function convArgs(op: string, inputs: OpInputs, attrs: Attrs) {
-  const [x, w, b] = [inputs[0]!, inputs[1]!, inputs[2]];
-  expectFloat(op, 'X', x);
-  expectSameDType(op, [x, w, b]);
-  expectSpatial(op, x);
-  const group = groupOf(op, attrs);
-  if (w.ndim !== x.ndim) {
-    throw new TesseraError(
-      'SHAPE_MISMATCH',
-      `${op}: W must have the rank of X (${x.ndim}), got shape ${fmtShape(w.shape)}`,
-    );
-  }
-  const C = x.shape[1]!;
-  const M = w.shape[0]!;
-  if (C % group !== 0 || w.shape[1]! * group !== C) {
-    throw new TesseraError(
-      'SHAPE_MISMATCH',
-      `${op}: X has ${C} channels, expected W.shape[1] * group = ${w.shape[1]} * ${group}; W shape ${fmtShape(w.shape)}`,
-    );
-  }
-  if (M % group !== 0)
-    throw new TesseraError(
-      'SHAPE_MISMATCH',
-      `${op}: W.shape[0] (${M}) must be divisible by group (${group})`,
-    );
-  if (b && (b.ndim !== 1 || b.shape[0] !== M)) {
-    throw new TesseraError('SHAPE_MISMATCH', `${op}: B must have shape [${M}], got ${fmtShape(b.shape)}`);
-  }
-  const win = resolveWindow(op, x.shape.slice(2), checkKernel(op, attrs, w), attrs);
-  return { x, w, b, group, win };
 }
 
 /**
@@ -146,7 +107,7 @@ const useGemm = (rows: number, depth: number) => rows >= 16 && depth >= 8;
 
 /** Y = conv(X, W) + B. */
 function conv(inputs: OpInputs, attrs: Attrs, op: string): Tensor | string {
-  const { x, w, b, group, win } = convArgs(op, inputs, attrs);
+  const { x, w, b, group, win } = convSetup(op, inputs, attrs);
   if (x.dtype === 'float64') return 'has no kernel for float64';
   const [N, C] = [x.shape[0]!, x.shape[1]!];
   const M = w.shape[0]!;
