@@ -121,8 +121,10 @@ function cnn(batch: number): Workload {
       const xt = tf.tensor4d(x.data, [batch, s.size, s.size, 1]);
       return async () => {
         const y = tf.tidy(() => {
-          let h = tf.maxPool(tf.relu(tf.conv2d(xt, k1 as any, 1, 'same').add(c1b)) as any, 2, 2, 'valid');
-          h = tf.maxPool(tf.relu(tf.conv2d(h as any, k2 as any, 1, 'same').add(c2b)) as any, 2, 2, 'valid');
+          const conv = (t: any, k: any, c: number, hw: number) =>
+            tf.conv3d(t.reshape([batch, 1, hw, hw, c]), k, 1, 'same').reshape([batch, hw, hw, -1]);
+          let h = tf.maxPool(tf.relu(conv(xt, k1, 1, s.size).add(c1b)) as any, 2, 2, 'valid');
+          h = tf.maxPool(tf.relu(conv(h, k2, s.c1, s.size / 2).add(c2b)) as any, 2, 2, 'valid');
           // Flatten in NCHW order, as the ONNX model does.
           const f = tf.transpose(h, [0, 3, 1, 2]).reshape([batch, flat]);
           return tf.matMul(tf.relu(tf.matMul(f, w1, false, true).add(b1)), w2, false, true).add(b2);
@@ -258,9 +260,11 @@ function trainCnn(batch: number): Workload {
     tfjs: (tf) => {
       const v = (shape: number[], fan: number) =>
         tf.variable(tf.randomUniform(shape, -1 / Math.sqrt(fan), 1 / Math.sqrt(fan)));
-      const k1 = v([3, 3, 1, s.c1], 9);
+      // tfjs-wasm has no Conv2DBackpropFilter kernel; its Conv3D kernels (forward and both
+      // gradients, native in its WASM) compute the same 2-D convolution with a depth of 1.
+      const k1 = v([1, 3, 3, 1, s.c1], 9);
       const c1b = v([s.c1], 9);
-      const k2 = v([3, 3, s.c1, s.c2], 9 * s.c1);
+      const k2 = v([1, 3, 3, s.c1, s.c2], 9 * s.c1);
       const c2b = v([s.c2], 9 * s.c1);
       const w1 = v([flat, s.hidden], flat);
       const b1 = v([s.hidden], flat);
@@ -271,8 +275,10 @@ function trainCnn(batch: number): Workload {
       const opt = tf.train.sgd(0.01);
       return async () => {
         const loss = opt.minimize(() => {
-          let h = tf.maxPool(tf.relu(tf.conv2d(xt, k1 as any, 1, 'same').add(c1b)) as any, 2, 2, 'valid');
-          h = tf.maxPool(tf.relu(tf.conv2d(h as any, k2 as any, 1, 'same').add(c2b)) as any, 2, 2, 'valid');
+          const conv = (t: any, k: any, c: number, hw: number) =>
+            tf.conv3d(t.reshape([batch, 1, hw, hw, c]), k, 1, 'same').reshape([batch, hw, hw, -1]);
+          let h = tf.maxPool(tf.relu(conv(xt, k1, 1, s.size).add(c1b)) as any, 2, 2, 'valid');
+          h = tf.maxPool(tf.relu(conv(h, k2, s.c1, s.size / 2).add(c2b)) as any, 2, 2, 'valid');
           const f = h.reshape([batch, flat]);
           return tf.losses.softmaxCrossEntropy(yt, tf.relu(f.matMul(w1).add(b1)).matMul(w2).add(b2)) as any;
         }, true);
