@@ -1,7 +1,10 @@
 /** Adagrad (torch.optim.Adagrad), with learning-rate decay, weight decay and maximize. */
+import type { Tensor } from '../runtime/tensor.js';
+import type { DeviceOptimKernels } from './device-optim.js';
 import {
   buffer,
   checkNonNegative,
+  deviceState,
   dropUndefined,
   Optimizer,
   type ParamGroup,
@@ -57,5 +60,20 @@ export class Adagrad extends Optimizer<AdagradOptions> {
       sum[i] = sum[i]! + g * g;
       p[i] = p[i]! - (clr * g) / (Math.sqrt(sum[i]!) + eps);
     }
+  }
+
+  /** The same rule in one fused kernel on the parameter's device (the sum kept there). */
+  protected override updateOnDevice(
+    p: Tensor,
+    g: Tensor,
+    s: ParamState,
+    h: ParamGroup<AdagradOptions>,
+    k: DeviceOptimKernels,
+  ): boolean {
+    const t = ((s.step as number | undefined) ?? 0) + 1;
+    s.step = t;
+    const sum = deviceState(s, 'sum', p, k);
+    k.adagrad(p, g, sum, { ...h, clr: h.lr / (1 + (t - 1) * h.lrDecay) });
+    return true;
   }
 }

@@ -1,9 +1,12 @@
 /** Adam (torch.optim.Adam), with AMSGrad and maximize; AdamW reuses it with decoupled weight decay. */
 import { TesseraError } from '../runtime/errors.js';
+import type { Tensor } from '../runtime/tensor.js';
+import type { DeviceOptimKernels } from './device-optim.js';
 import {
   buffer,
   checkNonNegative,
   checkUnitInterval,
+  deviceState,
   dropUndefined,
   Optimizer,
   type ParamGroup,
@@ -84,5 +87,34 @@ export class Adam extends Optimizer<AdamOptions> {
       const denom = Math.sqrt(second) / bc2Sqrt + eps;
       p[i] = p[i]! - (stepSize * m[i]!) / denom;
     }
+  }
+
+  /** The same rule in one fused kernel on the parameter's device (moments kept there). */
+  protected override updateOnDevice(
+    p: Tensor,
+    g: Tensor,
+    s: ParamState,
+    h: ParamGroup<AdamOptions>,
+    k: DeviceOptimKernels,
+  ): boolean {
+    const { lr, eps, weightDecay, amsgrad, maximize } = h;
+    const [b1, b2] = h.betas;
+    const t = ((s.step as number | undefined) ?? 0) + 1;
+    s.step = t;
+    const m = deviceState(s, 'expAvg', p, k);
+    const v = deviceState(s, 'expAvgSq', p, k);
+    const vmax = amsgrad ? deviceState(s, 'maxExpAvgSq', p, k) : null;
+    k.adam(p, g, m, v, vmax, {
+      lr,
+      beta1: b1,
+      beta2: b2,
+      eps,
+      weightDecay,
+      decoupled: this.decoupledWeightDecay,
+      maximize,
+      stepSize: lr / (1 - b1 ** t),
+      bc2Sqrt: Math.sqrt(1 - b2 ** t),
+    });
+    return true;
   }
 }

@@ -3,10 +3,17 @@ export { Adagrad, type AdagradOptions } from './adagrad.js';
 export { Adam, type AdamOptions } from './adam.js';
 export { AdamW, type AdamWOptions } from './adamw.js';
 export { clipGradNorm, clipGradValue } from './clip-grad.js';
+export {
+  type DeviceOptimKernels,
+  type DeviceState,
+  optimKernels,
+  registerOptimKernels,
+} from './device-optim.js';
 export { LRScheduler, type LrFormula, type Scheduler, type SchedulerStateDict } from './lr-scheduler.js';
 export {
   type BaseHyper,
   type Closure,
+  deviceState,
   Optimizer,
   type OptimizerStateDict,
   type ParamGroup,

@@ -4,13 +4,20 @@
  * element-wise update rule (`update`); this class reads the gradients, runs the rule on float64
  * copies and writes the results back into the parameters' CPU storage in place, so every
  * reference to a parameter (a Module's, the optimizer's) sees the new values.
+ *
+ * Parameters on another device (webgpu) are updated in place there by the fused kernel of the
+ * optimizer (`updateOnDevice`, see device-optim.ts), their state kept as device tensors; an
+ * optimizer or dtype without one runs `update` on copies, counted and warned once.
  */
+
+import { fallbackCounts } from '../ops/registry.js';
 import { enableGrad, noGrad } from '../runtime/autograd.js';
 import { zerosLike } from '../runtime/creation.js';
 import { encodeNumber, isFloat, needsConversion } from '../runtime/dtype.js';
 import { TesseraError } from '../runtime/errors.js';
 import { fmtShape, sameShape } from '../runtime/shape.js';
 import { Tensor } from '../runtime/tensor.js';
+import { type DeviceOptimKernels, type DeviceState, optimKernels } from './device-optim.js';
 
 /** Hyper-parameters every optimizer has. */
 export interface BaseHyper {
@@ -26,8 +33,11 @@ export type ParamGroupInput<H extends BaseHyper = BaseHyper> = Partial<H> & { pa
 /** Parameters as a flat list, or as groups with their own hyper-parameters. */
 export type Params<H extends BaseHyper = BaseHyper> = Iterable<Tensor> | Iterable<ParamGroupInput<H>>;
 
-/** Per-parameter state: `step` counts and buffers (one float64 per element). */
-export type ParamState = Record<string, number | Float64Array>;
+/**
+ * Per-parameter state: `step` counts and buffers (one float64 per element for CPU parameters; a
+ * float32 tensor on the parameter's device for device parameters).
+ */
+export type ParamState = Record<string, number | Float64Array | Tensor>;
 
 /** A serializable snapshot: state keyed by parameter index (in group order), groups without tensors. */
 export interface OptimizerStateDict {
@@ -81,6 +91,21 @@ export abstract class Optimizer<H extends BaseHyper = BaseHyper> {
    * its state (empty on the first step). Written exactly as PyTorch's documented update rule.
    */
   protected abstract update(p: Float64Array, g: Float64Array, s: ParamState, group: ParamGroup<H>): void;
+
+  /**
+   * Updates a device parameter `p` in place from its gradient `g` (same device, dtype supported by
+   * `k`) with the device's fused kernel, state buffers from `deviceState`. Returns false when this
+   * optimizer has no device rule (the step then runs `update` on copies).
+   */
+  protected updateOnDevice(
+    _p: Tensor,
+    _g: Tensor,
+    _s: ParamState,
+    _group: ParamGroup<H>,
+    _k: DeviceOptimKernels,
+  ): boolean {
+    return false;
+  }
 
   /** Adds a group; missing hyper-parameters come from the defaults (torch's add_param_group). */
   addParamGroup(input: ParamGroupInput<H>): void {
@@ -139,6 +164,13 @@ export abstract class Optimizer<H extends BaseHyper = BaseHyper> {
           const zero = encodeNumber(p.grad.dtype, 0) as number;
           data.fill(zero, p.grad.offset, p.grad.offset + p.grad.numel());
           p.grad.requiresGrad = false;
+        } else if (
+          p.grad.device !== 'cpu' &&
+          p.grad.isContiguous() &&
+          p.grad.isLeaf &&
+          zeroOnDevice(p.grad)
+        ) {
+          p.grad.requiresGrad = false;
         } else p.grad = zerosLike(p.grad);
       }
     }
@@ -158,16 +190,61 @@ export abstract class Optimizer<H extends BaseHyper = BaseHyper> {
       for (const group of this.paramGroups) {
         group.params.forEach((p, i) => {
           if (p.grad === null) return;
+          if (p.device !== 'cpu') {
+            this.stepOnDevice(p, i, group);
+            return;
+          }
           const values = this.readParam(p, i);
           const grad = this.readGrad(p, i);
           let s = this.state.get(p);
           if (!s) this.state.set(p, (s = {}));
+          hostState(s);
           this.update(values, grad, s, group);
           writeParam(p, values);
         });
       }
     });
     return loss;
+  }
+
+  /** One parameter on a device: its fused kernel there, or the CPU rule on copies written back in place. */
+  private stepOnDevice(p: Tensor, i: number, group: ParamGroup<H>): void {
+    const k = optimKernels(p.device);
+    if (!k) {
+      throw new TesseraError(
+        'UNSUPPORTED',
+        `${this.name}: parameter ${i} is on ${p.device}, which has no optimizer kernels (initialize its backend first, or move it with p.to('cpu'))`,
+      );
+    }
+    if (!p.isContiguous()) {
+      throw new TesseraError('INVALID_ARGUMENT', `${this.name}: parameter ${i} must be contiguous`);
+    }
+    const g0 = p.grad!;
+    if (!sameShape(g0.shape, p.shape)) {
+      throw new TesseraError(
+        'SHAPE_MISMATCH',
+        `${this.name}: the gradient of parameter ${i} has shape ${fmtShape(g0.shape)}, expected ${fmtShape(p.shape)}`,
+      );
+    }
+    const g = g0.device === p.device ? g0 : g0.to(p.device);
+    let s = this.state.get(p);
+    if (!s) this.state.set(p, (s = {}));
+    if (k.supports(p.dtype) && k.supports(g.dtype) && this.updateOnDevice(p, g, s, group, k)) return;
+    const why = k.supports(p.dtype) ? `${this.name} has no ${p.device} kernel` : `${p.dtype} parameters`;
+    const key = `${this.name}.step`;
+    fallbackCounts.set(key, (fallbackCounts.get(key) ?? 0) + 1);
+    if (!warnedCopies.has(`${key}:${why}`)) {
+      warnedCopies.add(`${key}:${why}`);
+      process.emitWarning(
+        `${key} on ${p.device} with ${why}: the update runs on cpu copies of the parameters`,
+        'TesseraFallback',
+      );
+    }
+    const values = Float64Array.from(p.to('cpu').numbers());
+    const grad = Float64Array.from(g.to('cpu').numbers());
+    hostState(s);
+    this.update(values, grad, s, group);
+    k.write(p, values);
   }
 
   private readParam(p: Tensor, i: number): Float64Array {
@@ -212,7 +289,9 @@ export abstract class Optimizer<H extends BaseHyper = BaseHyper> {
         const s = this.state.get(p);
         if (s) {
           const out: Record<string, number | number[]> = {};
-          for (const [k, v] of Object.entries(s)) out[k] = typeof v === 'number' ? v : Array.from(v);
+          // Device state is read back here (once per buffer).
+          for (const [k, v] of Object.entries(s))
+            out[k] = typeof v === 'number' ? v : Array.from(hostValues(v));
           state[index] = out;
         }
         ids.push(index++);
@@ -294,6 +373,44 @@ function writeParam(p: Tensor, values: Float64Array): void {
   if (needsConversion(p.dtype)) {
     for (let i = 0; i < values.length; i++) (data as any)[off + i] = encodeNumber(p.dtype, values[i]!);
   } else data.set(values, off);
+}
+
+const warnedCopies = new Set<string>();
+
+/** A state buffer's values on the CPU (device tensors read back). */
+function hostValues(v: Float64Array | Tensor): ArrayLike<number> {
+  return v instanceof Tensor ? (v.device === 'cpu' ? v : v.to('cpu')).numbers() : v;
+}
+
+/** Device tensors in the state (it was on a device before) as float64 buffers, for the CPU rule. */
+function hostState(s: ParamState): void {
+  for (const [k, v] of Object.entries(s)) if (v instanceof Tensor) s[k] = Float64Array.from(hostValues(v));
+}
+
+/** Zeroes a device gradient in place with its backend's kernel; false when there is none for it. */
+function zeroOnDevice(g: Tensor): boolean {
+  const k = optimKernels(g.device);
+  if (!k?.supports(g.dtype)) return false;
+  k.fill(g, 0);
+  return true;
+}
+
+/**
+ * The state buffer `key` of device parameter `p`: the existing one, one made from values restored
+ * by loadStateDict (or kept while the parameter was elsewhere), or a new one marked fresh (the
+ * kernel starts it from the rule's initial value, as `buffer` does on the CPU).
+ */
+export function deviceState(s: ParamState, key: string, p: Tensor, k: DeviceOptimKernels): DeviceState {
+  const v = s[key];
+  if (v instanceof Tensor && v.device === p.device) return { t: v, fresh: false };
+  if (v instanceof Float64Array || v instanceof Tensor) {
+    const t = k.fromValues(p, hostValues(v));
+    s[key] = t;
+    return { t, fresh: false };
+  }
+  const t = k.alloc(p);
+  s[key] = t;
+  return { t, fresh: true };
 }
 
 /** `o` without its undefined entries (so `{lr: undefined}` keeps the default). */

@@ -1,7 +1,10 @@
 /** RMSprop (torch.optim.RMSprop), with momentum, the centered variant, weight decay and maximize. */
+import type { Tensor } from '../runtime/tensor.js';
+import type { DeviceOptimKernels } from './device-optim.js';
 import {
   buffer,
   checkNonNegative,
+  deviceState,
   dropUndefined,
   Optimizer,
   type ParamGroup,
@@ -69,5 +72,21 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
         p[i] = p[i]! - lr * buf[i]!;
       } else p[i] = p[i]! - (lr * g) / avg;
     }
+  }
+
+  /** The same rule in one fused kernel on the parameter's device (averages and momentum kept there). */
+  protected override updateOnDevice(
+    p: Tensor,
+    g: Tensor,
+    s: ParamState,
+    h: ParamGroup<RMSpropOptions>,
+    k: DeviceOptimKernels,
+  ): boolean {
+    s.step = ((s.step as number | undefined) ?? 0) + 1;
+    const sq = deviceState(s, 'squareAvg', p, k);
+    const gAvg = h.centered ? deviceState(s, 'gradAvg', p, k) : null;
+    const buf = h.momentum > 0 ? deviceState(s, 'momentumBuffer', p, k) : null;
+    k.rmsprop(p, g, sq, gAvg, buf, h);
+    return true;
   }
 }

@@ -1,7 +1,10 @@
 /** SGD with momentum, dampening, Nesterov momentum, weight decay and maximize (torch.optim.SGD). */
 import { TesseraError } from '../runtime/errors.js';
+import type { Tensor } from '../runtime/tensor.js';
+import type { DeviceOptimKernels } from './device-optim.js';
 import {
   checkNonNegative,
+  deviceState,
   dropUndefined,
   Optimizer,
   type ParamGroup,
@@ -67,5 +70,17 @@ export class SGD extends Optimizer<SGDOptions> {
       p[i] = p[i]! - lr * g;
     }
     if (buf) s.momentumBuffer = buf;
+  }
+
+  /** The same rule in one fused kernel on the parameter's device (momentum buffer kept there). */
+  protected override updateOnDevice(
+    p: Tensor,
+    g: Tensor,
+    s: ParamState,
+    h: ParamGroup<SGDOptions>,
+    k: DeviceOptimKernels,
+  ): boolean {
+    k.sgd(p, g, h.momentum !== 0 ? deviceState(s, 'momentumBuffer', p, k) : null, h);
+    return true;
   }
 }

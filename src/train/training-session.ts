@@ -18,6 +18,7 @@
 import { dirname } from 'node:path';
 import { importModelBytes, readModelFile } from '../importers/load-model.js';
 import { copyInPlace, Parameter } from '../nn/parameter.js';
+import { optimKernels } from '../optim/device-optim.js';
 import type { Optimizer } from '../optim/index.js';
 import { enableGrad, noGrad } from '../runtime/autograd.js';
 import { type DataArray, type DType, isDType, isFloat, storageMatches } from '../runtime/dtype.js';
@@ -32,7 +33,7 @@ import {
   type ValueInfo,
 } from '../runtime/graph.js';
 import { checkModelOps } from '../runtime/passes/check-ops.js';
-import { fmtShape } from '../runtime/shape.js';
+import { fmtShape, sameShape } from '../runtime/shape.js';
 import { type Device, Tensor } from '../runtime/tensor.js';
 import { asScalarLoss, type LossFn, type LossSpec, resolveLoss } from './loss.js';
 import { buildOptimizer, type OptimizerSpec } from './optimizer-spec.js';
@@ -55,7 +56,10 @@ export interface TrainingSessionOptions {
   targetName?: string;
   /** Optimizer (default SGD with lr 0.01); null: none (a replica that only computes gradients). */
   optimizer?: OptimizerSpec | null;
-  /** Only 'cpu': optimizers update parameters in CPU memory. */
+  /**
+   * Where the weights live and the steps run: 'cpu' (default) or 'webgpu' (after initWebGPU()):
+   * weights, feeds and optimizer state stay on the GPU; exports and getContiguousParameters read back.
+   */
   device?: Device;
   /** Turn float Constant nodes into trainable initializers (all, or the named ones). Default false. */
   liftConstants?: boolean | readonly string[];
@@ -114,8 +118,24 @@ function toTensor(name: string, v: TrainingFeed): Tensor {
 
 /** A contiguous copy in fresh storage (the session's own weights). */
 function ownCopy(t: Tensor): Tensor {
+  if (t.device !== 'cpu') return t.to('cpu');
   const d = t.dataSync();
   return Tensor.fromData(d.slice() as typeof d, t.shape, t.dtype);
+}
+
+/** copyInPlace for a weight on any device: a device weight is overwritten there by its backend's kernel. */
+function copyWeight(dst: Tensor, src: Tensor, who: string): void {
+  if (dst.device === 'cpu') {
+    copyInPlace(dst, src, who);
+    return;
+  }
+  if (!sameShape(dst.shape, src.shape)) {
+    throw new TesseraError(
+      'SHAPE_MISMATCH',
+      `${who}: cannot copy a tensor of shape ${fmtShape(src.shape)} into one of shape ${fmtShape(dst.shape)}`,
+    );
+  }
+  optimKernels(dst.device)!.assign(dst, src.device === dst.device ? src : src.to(dst.device));
 }
 
 export class TrainingSession {
@@ -141,12 +161,15 @@ export class TrainingSession {
   private readonly inputsByName: Map<string, ValueInfo>;
   private readonly lossFn: LossFn | null;
   private resetPending = false;
+  /** Where the weights live and steps run. */
+  readonly device: Device;
 
   private constructor(model: Model, opts: TrainingSessionOptions) {
-    if (opts.device && opts.device !== 'cpu') {
+    this.device = opts.device ?? 'cpu';
+    if (this.device !== 'cpu' && !optimKernels(this.device)) {
       throw new TesseraError(
-        'UNSUPPORTED',
-        `TrainingSession: device '${opts.device}' cannot train yet: optimizers update parameters on cpu`,
+        'UNAVAILABLE',
+        `TrainingSession: device '${this.device}' is not available: initialize its backend first (initWebGPU())`,
       );
     }
     checkModelOps(model);
@@ -190,12 +213,14 @@ export class TrainingSession {
     }
     this.weights = new Map();
     this.trainable = new Map();
+    const onDevice = (t: Tensor) => (t.device === this.device ? t : t.to(this.device));
     for (const [name, t] of graph.initializers) {
       if (!isFloat(t.dtype)) {
-        this.weights.set(name, t);
+        this.weights.set(name, this.device === 'cpu' ? t : onDevice(t));
         continue;
       }
-      const own = ownCopy(t.device === 'cpu' ? t : t.to('cpu'));
+      const copy = ownCopy(t.device === 'cpu' ? t : t.to('cpu'));
+      const own = this.device === 'cpu' ? copy : onDevice(copy);
       const explicit = Array.isArray(trainableSel);
       const wanted =
         selectorMatches(trainableSel, name) && (explicit || trainableSel instanceof RegExp || t.ndim > 0);
@@ -345,7 +370,7 @@ export class TrainingSession {
     noGrad(() => {
       for (const [k, v] of entries) {
         const dst = this.weights.get(k);
-        if (dst && isFloat(dst.dtype)) copyInPlace(dst, v, `TrainingSession.loadStateDict '${k}'`);
+        if (dst && isFloat(dst.dtype)) copyWeight(dst, v, `TrainingSession.loadStateDict '${k}'`);
       }
     });
   }
@@ -371,7 +396,7 @@ export class TrainingSession {
         const t = this.weights.get(k)!;
         copyInPlace(
           out.asStrided([t.numel()], [1], off),
-          t.reshape([t.numel()]).detach(),
+          (t.device === 'cpu' ? t : t.to('cpu')).reshape([t.numel()]).detach(),
           'getContiguousParameters',
         );
         off += t.numel();
@@ -423,7 +448,7 @@ export class TrainingSession {
       for (const k of names) {
         const t = this.weights.get(k)!;
         const n = t.numel();
-        copyInPlace(
+        copyWeight(
           t,
           flat.asStrided([n], [1], flat.offset + off).reshape([...t.shape]),
           `loadParametersBuffer '${k}'`,
@@ -448,7 +473,7 @@ export class TrainingSession {
     let target: Tensor | undefined;
     for (const [name, raw] of Object.entries(feeds)) {
       if (name === this.targetName && !this.inputsByName.has(name)) {
-        target = toTensor(name, raw);
+        target = this.place(toTensor(name, raw));
         continue;
       }
       const vi = this.inputsByName.get(name);
@@ -460,7 +485,7 @@ export class TrainingSession {
       }
       const t = toTensor(name, raw);
       this.checkInput(name, vi, t);
-      bound.set(name, t);
+      bound.set(name, this.place(t));
     }
     for (const n of this.inputNames) {
       if (!bound.has(n))
@@ -476,6 +501,11 @@ export class TrainingSession {
       );
     }
     return { bound, target };
+  }
+
+  /** A feed on the session's device. */
+  private place(t: Tensor): Tensor {
+    return t.device === this.device ? t : t.to(this.device);
   }
 
   /** Dtype and rank must match; dims too, except dim 0, which training batches may change. */
@@ -540,7 +570,7 @@ export class TrainingSession {
       this.runningStats.forEach((s, i) => {
         const v = values[fetch.length - this.runningStats.length + i];
         if (v && isTensorValue(v))
-          copyInPlace(this.weights.get(s.initializer)!, v.detach(), `running statistic '${s.initializer}'`);
+          copyWeight(this.weights.get(s.initializer)!, v.detach(), `running statistic '${s.initializer}'`);
       });
     });
     const outputs: Record<string, Tensor> = {};

@@ -41,6 +41,12 @@ export interface ClientOptions extends Partial<ThreadInit> {
   syncTimeoutMs?: number;
   /** Where log lines go (default: console.error). */
   log?: (line: string) => void;
+  /**
+   * float16 storage: 'auto' (the default) stores float16 tensors as WGSL f16 where the device has
+   * 'shader-f16', 'emulated' always as rounded f32 values. The environment variable
+   * TESSERA_WEBGPU_F16=emulated sets the default.
+   */
+  float16?: 'auto' | 'emulated';
 }
 
 const BATCH_LIMIT = 512;
@@ -94,7 +100,11 @@ export class GpuClient {
 
   private constructor(worker: Worker, info: AdapterInfo, opts: ClientOptions) {
     this.worker = worker;
-    this.info = info;
+    const want = opts.float16 ?? (process.env.TESSERA_WEBGPU_F16 === 'emulated' ? 'emulated' : 'auto');
+    this.info = {
+      ...info,
+      float16: want === 'auto' && info.features.includes('shader-f16') ? 'native' : 'emulated',
+    };
     this.syncTimeoutMs = opts.syncTimeoutMs ?? 600_000;
     this.gcEveryBytes = opts.gcEveryBytes ?? 1 << 30;
     this.finalizer = new FinalizationRegistry((id) => {
@@ -117,7 +127,8 @@ export class GpuClient {
   static async start(opts: ClientOptions = {}): Promise<GpuClient> {
     const init: ThreadInit = {
       software: opts.software ?? 'allow',
-      backend: opts.backend,
+      // TESSERA_WEBGPU_BACKEND (vulkan, opengles, metal, d3d12...) forces one Dawn backend when the caller does not.
+      backend: opts.backend ?? (process.env.TESSERA_WEBGPU_BACKEND || undefined),
       powerPreference: opts.powerPreference,
       poolLimitBytes: opts.poolLimitBytes ?? 1 << 30,
       dawnFlags: opts.dawnFlags,

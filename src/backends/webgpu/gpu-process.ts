@@ -285,10 +285,12 @@ class GpuWorkerImpl extends EventEmitter implements GpuWorker {
   async close(): Promise<void> {
     this.closed = true;
     const child = this.child;
-    if (!child) return;
+    // Gone already (it exited, e.g. after failing to find an adapter): 'exit' will not come again.
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
-      child.disconnect?.();
+      // Its IPC channel may have closed before 'exit' arrives; disconnecting again would throw.
+      if (child.connected) child.disconnect();
       setTimeout(() => child.kill('SIGKILL'), 5000).unref();
     });
   }

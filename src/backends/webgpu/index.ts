@@ -11,8 +11,10 @@ import { registerDeviceBackend } from '../../runtime/device.js';
 import { TesseraError } from '../../runtime/errors.js';
 import { webgpuBackend } from './backend.js';
 import { type ClientOptions, GpuClient } from './client.js';
+import { clearTables } from './ops/data-ops.js';
 import type { AdapterInfo, PoolStats } from './protocol.js';
 import { registerWebGPUKernels } from './register.js';
+import { setNativeF16 } from './repr.js';
 import { activeClient, setClient } from './runtime.js';
 
 export type { AdapterInfo, PoolStats } from './protocol.js';
@@ -30,6 +32,7 @@ export function initWebGPU(opts: WebGPUOptions = {}): Promise<AdapterInfo> {
   if (starting) return starting;
   starting = (async () => {
     const client = await GpuClient.start(opts);
+    setNativeF16(client.info.float16 === 'native');
     setClient(client);
     // End the GPU thread cleanly when the program runs out of work: tearing a thread down inside
     // Dawn's callbacks at exit can abort the process.
@@ -93,6 +96,8 @@ export async function disposeWebGPU(): Promise<void> {
   const c = activeClient();
   setClient(null);
   starting = null;
+  // Cached tables live in this client's buffers: a later client must not see them.
+  clearTables();
   await c?.dispose();
 }
 

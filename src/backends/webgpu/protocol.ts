@@ -29,6 +29,11 @@ export interface AdapterInfo {
   featureLevel: 'core' | 'compatibility';
   features: string[];
   limits: Record<string, number>;
+  /**
+   * How float16 tensors are stored: 'native' (WGSL f16, where the device has 'shader-f16') or
+   * 'emulated' (f32 values rounded to float16). Set by the main thread when the client starts.
+   */
+  float16?: 'native' | 'emulated';
 }
 
 export type Cmd =

@@ -1,4 +1,6 @@
 /** Registers every WebGPU kernel on the op registry (called once by initWebGPU). */
+import { registerOptimKernels } from '../../optim/device-optim.js';
+import { webgpuOptimKernels } from './kernels/optim.js';
 import { registerConvKernels } from './ops/conv-ops.js';
 import { registerDataKernels } from './ops/data-ops.js';
 import { registerElementwiseKernels } from './ops/elementwise-ops.js';
@@ -21,4 +23,6 @@ export function registerWebGPUKernels(): void {
   registerNormKernels();
   registerDataKernels();
   registerExtraKernels();
+  // Optimizer steps, gradient clipping and zeroGrad on GPU parameters (src/optim/device-optim.ts).
+  registerOptimKernels('webgpu', webgpuOptimKernels);
 }

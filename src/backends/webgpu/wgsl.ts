@@ -2,7 +2,14 @@
  * WGSL building blocks shared by the kernels: storage declarations per dtype, loading a stored
  * element as f32/i32/u32, storing a computed value with the dtype's rounding or wrap-around, and
  * math helpers WGSL lacks or leaves implementation-defined (NaN tests, erf, C's pow, 16-bit float
- * rounding). `withHelpers` appends only the helpers a shader's body mentions.
+ * rounding). `withHelpers` appends only the helpers a shader's body mentions, and `enable f16;`
+ * when it uses f16.
+ *
+ * The storage type is the only thing that differs between a float16 kernel on a device with
+ * 'shader-f16' (array<f16>) and one without (array<f32> of rounded values): kernels read elements
+ * through `load` (f16 widened to f32) and write through `store` (rounded to nearest even, then
+ * narrowed exactly), so one generator serves both, computing and accumulating in f32 as PyTorch's
+ * CUDA kernels do for half.
  */
 import type { DType } from '../../runtime/dtype.js';
 import { TesseraError } from '../../runtime/errors.js';
@@ -22,10 +29,15 @@ export function storage(binding: number, name: string, dtype: DType, access: 're
   return `@group(0) @binding(${binding}) var<storage, ${access}> ${name}: array<${reprOf(dtype).wgsl}>;`;
 }
 
-/** An expression converting `v`, a stored element of `dtype`, to kind `to` (as a value, not a cast of bits). */
+/**
+ * An expression converting `v`, a stored element of `dtype`, to kind `to` (as a value, not a cast
+ * of bits); 'raw' leaves it as stored (f16 for float16 on a shader-f16 device).
+ */
 export function load(v: string, dtype: DType, to: Kind | 'raw'): string {
+  if (to === 'raw') return v;
+  if (reprOf(dtype).wgsl === 'f16') v = `f32(${v})`;
   const k = kindOf(dtype);
-  if (to === 'raw' || to === k) return v;
+  if (to === k) return v;
   if (k === 'x') {
     if (dtype === 'float64')
       throw new TesseraError('INTERNAL', 'webgpu: float64 values cannot be computed on');
@@ -44,11 +56,15 @@ export function load(v: string, dtype: DType, to: Kind | 'raw'): string {
   return `bitcast<${WGSL_TYPE[to]}>(${v})`;
 }
 
-/** An expression for storing `v` (of `dtype`'s kind) as `dtype`: 16-bit float rounding, narrow-int wrap, bool 0/1. */
+/**
+ * An expression for storing `v` (of `dtype`'s kind) as `dtype`: 16-bit float rounding (to nearest
+ * even, overflow to infinity; then narrowed to f16, exactly, where float16 is stored as f16),
+ * narrow-int wrap, bool 0/1.
+ */
 export function store(v: string, dtype: DType): string {
   switch (dtype) {
     case 'float16':
-      return `f16r(${v})`;
+      return reprOf(dtype).wgsl === 'f16' ? `f16(f16r(${v}))` : `f16r(${v})`;
     case 'bfloat16':
       return `bf16r(${v})`;
     case 'int8':
@@ -64,6 +80,18 @@ export function store(v: string, dtype: DType): string {
     default:
       return v;
   }
+}
+
+/**
+ * An element of `dtype` as stored, from the u32 expression `w` holding its stored word (the low
+ * word of 64-bit types, the low half for f16); for filling with constants given as words.
+ */
+export function fromWord(w: string, dtype: DType, hi = '0u'): string {
+  const t = reprOf(dtype).wgsl;
+  if (t === 'vec2<u32>') return `vec2<u32>(${w}, ${hi})`;
+  if (t === 'u32') return w;
+  if (t === 'f16') return `bitcast<vec2<f16>>(${w}).x`;
+  return `bitcast<${t}>(${w})`;
 }
 
 /** Stores an f32 value `v` as `dtype` (converting to integers with C's truncation where the dtype is one). */
@@ -293,8 +321,11 @@ const DEPS: Record<string, string[]> = {
   minn_: ['isnan_'],
 };
 
-/** `body` with the definitions of every helper it calls prepended. */
-export function withHelpers(body: string): string {
+const ENABLE_F16 = 'enable f16;\n';
+
+/** `body` with the definitions of every helper it calls prepended (after `enable f16;` where it uses f16). */
+export function withHelpers(code: string): string {
+  const body = code.startsWith(ENABLE_F16) ? code.slice(ENABLE_F16.length) : code;
   const need = new Set<string>();
   const add = (n: string) => {
     if (need.has(n) || body.includes(`fn ${n}(`)) return;
@@ -302,7 +333,8 @@ export function withHelpers(body: string): string {
     for (const d of DEPS[n] ?? []) add(d);
   };
   for (const n of ORDER) if (new RegExp(`\\b${n}\\(`).test(body) && !body.includes(`fn ${n}(`)) add(n);
-  return `${ORDER.filter((n) => need.has(n))
-    .map((n) => HELPERS[n])
-    .join('\n')}\n${body}`;
+  const helpers = ORDER.filter((n) => need.has(n)).map((n) => HELPERS[n]);
+  const out = helpers.length ? `${helpers.join('\n')}\n${body}` : body;
+  // Directives come before every declaration.
+  return /\bf16\b/.test(body) ? ENABLE_F16 + out : out;
 }

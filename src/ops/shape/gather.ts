@@ -8,7 +8,7 @@ import { TesseraError } from '../../runtime/errors.js';
 import { contiguousStrides, fmtShape, normAxis, numel } from '../../runtime/shape.js';
 import type { Tensor } from '../../runtime/tensor.js';
 import { attrInt, expectDType, input, readInts } from '../helpers.js';
-import { type Attrs, type OpInputs, registerOp } from '../registry.js';
+import { type Attrs, dispatch1, type OpInputs, registerOp } from '../registry.js';
 import { gatherFlat, movementGrad } from './layout.js';
 
 /** Index values of `t` (int32/int64) checked against `dim`, with negatives wrapped. */
@@ -170,7 +170,10 @@ function registerGather(name: string, since: number, run: Run, defaults: Attrs):
       cpu: (inputs: OpInputs, attrs) => [run(input(inputs, 0, name), input(inputs, 1, name), attrs)],
     },
     grad: ({ inputs, attrs }, [dy]) => [
-      movementGrad(inputs[0]!, dy!, (ids) => run(ids, inputs[1]!, attrs)),
+      // Indices on a device (class targets on webgpu): the index map is gathered there too.
+      movementGrad(inputs[0]!, dy!, (ids) =>
+        inputs[1]!.device === 'cpu' ? run(ids, inputs[1]!, attrs) : dispatch1(name, [ids, inputs[1]!], attrs),
+      ),
       null,
     ],
   });

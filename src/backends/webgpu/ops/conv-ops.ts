@@ -12,6 +12,7 @@ import { convTransposeWindow } from '../../../ops/nn/conv-transpose.js';
 import { TESSERA_DOMAIN } from '../../../ops/nn/domain.js';
 import { expectSpatial, kernelShape, resolveWindow, type Window } from '../../../ops/nn/window.js';
 import type { Attrs, OpInputs } from '../../../ops/registry.js';
+import type { DType } from '../../../runtime/dtype.js';
 import { TesseraError } from '../../../runtime/errors.js';
 import { fmtShape, numel } from '../../../runtime/shape.js';
 import type { Tensor } from '../../../runtime/tensor.js';
@@ -28,7 +29,7 @@ import {
   Params,
   paramsDecl,
 } from '../runtime.js';
-import { storage, store } from '../wgsl.js';
+import { load, storage, store } from '../wgsl.js';
 
 function checkKernel(op: string, attrs: Attrs, w: Tensor): number[] {
   const kernel = kernelShape(op, attrs, w);
@@ -76,7 +77,7 @@ const pad = (r: number, d: number) => `pi(${BASE + GEO.length + 5 * r + d}u)`;
  * fn gather(g, k, j): the conv input value at GEMM row k = (c, tap) and column j = (n, output
  * position); 0 in the padding. `transposed` gives ConvTranspose's gather form instead.
  */
-function gatherFn(r: number, transposed: boolean): string {
+function gatherFn(r: number, transposed: boolean, dtype: DType): string {
   const lines: string[] = [
     'fn gather(g: u32, k: u32, j: u32) -> f32 {',
     `  let Cg = pu(${BASE + 1}u); let C = pu(${BASE}u); let Pin = pu(${BASE + 4}u); let Pout = pu(${BASE + 5}u); let KV = pu(${BASE + 6}u);`,
@@ -99,7 +100,7 @@ function gatherFn(r: number, transposed: boolean): string {
     lines.push(`    if (id < 0 || id >= i32(${inS})) { return 0.0; }`);
     lines.push(`    off = off + u32(id) * stride; stride = stride * ${inS}; }`);
   }
-  lines.push('  return x[(n * C + g * Cg + c) * Pin + off];', '}');
+  lines.push(`  return ${load('x[(n * C + g * Cg + c) * Pin + off]', dtype, 'f')};`, '}');
   return lines.join('\n');
 }
 
@@ -129,7 +130,7 @@ function conv(inputs: OpInputs, attrs: Attrs, op: string): Tensor | string {
 ${storage(1, 'w', x.dtype, 'read')}
 ${b ? storage(2, 'bias', x.dtype, 'read') : ''}
 ${storage(outB, 'y', x.dtype, 'read_write')}`;
-  const biasOf = (m: string) => (b ? ` + bias[${m}]` : '');
+  const biasOf = (m: string) => (b ? ` + ${load(`bias[${m}]`, x.dtype, 'f')}` : '');
   const Kg = geo.Cg * geo.KV;
   if (useGemm(geo.Mg, Kg)) {
     const p = new Params().u(geo.Mg, N * geo.Pout, Kg);
@@ -140,11 +141,11 @@ ${storage(outB, 'y', x.dtype, 'read_write')}`;
       win.padsBegin.every((q) => q === 0) &&
       geo.Pin === geo.Pout;
     const code = gemmShader(pickConfig(geo.Mg), {
-      decls: `${decls}\n${paramsDecl(outB + 1, p.vec4s)}\n${pointwise ? '' : gatherFn(r, false)}`,
+      decls: `${decls}\n${paramsDecl(outB + 1, p.vec4s)}\n${pointwise ? '' : gatherFn(r, false, x.dtype)}`,
       prologue: geoLets(),
-      loadA: `w[(batch * Mg + row) * ${Kg}u + k]`,
+      loadA: load(`w[(batch * Mg + row) * ${Kg}u + k]`, x.dtype, 'f'),
       loadB: pointwise
-        ? 'x[((col / Pout) * C + batch * Cg + k) * Pin + col % Pout]'
+        ? load('x[((col / Pout) * C + batch * Cg + k) * Pin + col % Pout]', x.dtype, 'f')
         : 'gather(batch, k, col)',
       store: `let n = col / Pout; let m = batch * Mg + row; y[(n * Mt + m) * Pout + col % Pout] = ${store(`v${biasOf('m')}`, x.dtype)};`,
     });
@@ -161,7 +162,7 @@ ${storage(outB, 'y', x.dtype, 'read_write')}`;
   geoParams(p, geo, win, win.inSize, win.outSize);
   const code = `${decls}
 ${paramsDecl(outB + 1, p.vec4s)}
-${gatherFn(r, false)}
+${gatherFn(r, false, x.dtype)}
 @compute @workgroup_size(64) fn main(${COMPUTE_ARGS}) {
   ${flatIndex(64)}
   if (gi >= pu(0u)) { return; }
@@ -172,7 +173,7 @@ ${gatherFn(r, false)}
   let g = m / Mg;
   let j = n * Pout + l;
   var acc = 0.0;
-  for (var k = 0u; k < Cg * KV; k = k + 1u) { acc = acc + w[m * Cg * KV + k] * gather(g, k, j); }
+  for (var k = 0u; k < Cg * KV; k = k + 1u) { acc = acc + ${load('w[m * Cg * KV + k]', x.dtype, 'f')} * gather(g, k, j); }
   y[gi] = ${store(`acc${biasOf('m')}`, x.dtype)};
 }`;
   launch(code, [...bufs, handleOf(out)], p, grid(out.numel(), 64));
@@ -222,16 +223,16 @@ function convTranspose(inputs: OpInputs, attrs: Attrs, op: string): Tensor | str
 ${storage(1, 'w', x.dtype, 'read')}
 ${b ? storage(2, 'bias', x.dtype, 'read') : ''}
 ${storage(outB, 'y', x.dtype, 'read_write')}`;
-  const biasOf = (m: string) => (b ? ` + bias[${m}]` : '');
+  const biasOf = (m: string) => (b ? ` + ${load(`bias[${m}]`, x.dtype, 'f')}` : '');
   const Kg = geo.Cg * geo.KV;
   // W[(g*Cg + c) * Mg + m, kk] for GEMM row m (in group g) and depth k = (c, kk).
   const wAt = (g: string, m: string, k: string) =>
-    `w[((${g} * Cg + ${k} / KV) * Mg + ${m}) * KV + ${k} % KV]`;
+    load(`w[((${g} * Cg + ${k} / KV) * Mg + ${m}) * KV + ${k} % KV]`, x.dtype, 'f');
   if (useGemm(geo.Mg, Kg)) {
     const p = new Params().u(geo.Mg, N * geo.Pout, Kg);
     geoParams(p, geo, win, win.outSize, win.inSize);
     const code = gemmShader(pickConfig(geo.Mg), {
-      decls: `${decls}\n${paramsDecl(outB + 1, p.vec4s)}\n${gatherFn(r, true)}`,
+      decls: `${decls}\n${paramsDecl(outB + 1, p.vec4s)}\n${gatherFn(r, true, x.dtype)}`,
       prologue: geoLets(),
       loadA: wAt('batch', 'row', 'k'),
       loadB: 'gather(batch, k, col)',
@@ -249,7 +250,7 @@ ${storage(outB, 'y', x.dtype, 'read_write')}`;
   geoParams(p, geo, win, win.outSize, win.inSize);
   const code = `${decls}
 ${paramsDecl(outB + 1, p.vec4s)}
-${gatherFn(r, true)}
+${gatherFn(r, true, x.dtype)}
 @compute @workgroup_size(64) fn main(${COMPUTE_ARGS}) {
   ${flatIndex(64)}
   if (gi >= pu(0u)) { return; }
@@ -305,9 +306,9 @@ function convWeightGrad(inputs: OpInputs, attrs: Attrs, op: string): Tensor | st
 ${storage(1, 'dy', x.dtype, 'read')}
 ${storage(2, 'dw', x.dtype, 'read_write')}
 ${paramsDecl(3, p.vec4s)}
-${gatherFn(r, false)}`,
+${gatherFn(r, false, x.dtype)}`,
     prologue: geoLets(),
-    loadA: 'dy[((k / Pout) * Mt + batch * Mg + row) * Pout + k % Pout]',
+    loadA: load('dy[((k / Pout) * Mt + batch * Mg + row) * Pout + k % Pout]', x.dtype, 'f'),
     loadB: 'gather(batch, col, k)',
     store: `dw[(batch * Mg + row) * ${Kg}u + col] = ${store('v', x.dtype)};`,
   });

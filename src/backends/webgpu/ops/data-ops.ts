@@ -45,7 +45,7 @@ import {
   paramsDecl,
   upload,
 } from '../runtime.js';
-import { load, storage, store } from '../wgsl.js';
+import { fromWord, load, storage, store } from '../wgsl.js';
 import { fill } from './misc-ops.js';
 import { onCpu, readNumbers } from './values.js';
 
@@ -97,16 +97,11 @@ function gatherMapped(
   const out = empty(outShape, x.dtype);
   const n = numel(outShape);
   if (n === 0) return out;
-  const x64 = reprOf(x.dtype).bytes === 8;
   const p = new Params()
     .u(n)
     .i(bias)
     .u(fill[0] ?? 0, fill[1] ?? 0);
-  const fillV = x64
-    ? 'vec2<u32>(pu(2u), pu(3u))'
-    : reprOf(x.dtype).wgsl === 'u32'
-      ? 'pu(2u)'
-      : `bitcast<${reprOf(x.dtype).wgsl}>(pu(2u))`;
+  const fillV = fromWord('pu(2u)', x.dtype, 'pu(3u)');
   const code = `${storage(0, 'x', x.dtype, 'read')}
 ${storage(1, 'm', map.dtype, 'read')}
 ${storage(2, 'y', x.dtype, 'read_write')}
@@ -510,8 +505,8 @@ function einsum(equation: string, xs: Tensor[]): Tensor | string {
           const code = gemmShader(cfg, {
             decls: `${storage(0, 'a', dtype, 'read')}\n${storage(1, 'b', dtype, 'read')}\n${storage(2, 'out', dtype, 'read_write')}\n${paramsDecl(3, p.vec4s)}`,
             prologue: '',
-            loadA: 'a[(batch * M + row) * K + k]',
-            loadB: 'b[(batch * K + k) * N + col]',
+            loadA: load('a[(batch * M + row) * K + k]', dtype, 'f'),
+            loadB: load('b[(batch * K + k) * N + col]', dtype, 'f'),
             store: `out[(batch * M + row) * N + col] = ${store('v', dtype)};`,
           });
           launch(code, [handleOf(A), handleOf(B), handleOf(res)], p, [

@@ -63,10 +63,10 @@ function range(inputs: readonly (Tensor | undefined)[]): Tensor[] | string {
   const out = empty([n], dtype);
   if (n === 0) return [out];
   const k = kindOf(dtype);
-  const p = new Params()
-    .u(n)
-    .u(...wordsOf(s))
-    .u(...wordsOf(d));
+  const p = new Params().u(n);
+  // Float start and delta as f32 words (a float16 tensor's stored word is f16 bits where it is stored as f16).
+  if (k === 'f') p.f(readNumbers(s)[0]!, readNumbers(d)[0]!);
+  else p.u(...wordsOf(s)).u(...wordsOf(d));
   const value =
     k === 'x'
       ? 'add64(vec2<u32>(pu(1u), pu(2u)), mul64(vec2<u32>(gi, 0u), vec2<u32>(pu(3u), pu(4u))))'
@@ -99,8 +99,8 @@ function eyeLike(x: Tensor, attrs: Record<string, unknown>): Tensor[] | string {
   const out = empty([rows, cols], dtype);
   if (rows * cols === 0) return [out];
   const k = kindOf(dtype);
-  const one = k === 'x' ? 'vec2<u32>(1u, 0u)' : k === 'f' ? '1.0' : k === 'i' ? '1' : '1u';
-  const zero = k === 'x' ? 'vec2<u32>(0u, 0u)' : k === 'f' ? '0.0' : k === 'i' ? '0' : '0u';
+  const one = k === 'x' ? 'vec2<u32>(1u, 0u)' : k === 'f' ? store('1.0', dtype) : k === 'i' ? '1' : '1u';
+  const zero = k === 'x' ? 'vec2<u32>(0u, 0u)' : k === 'f' ? store('0.0', dtype) : k === 'i' ? '0' : '0u';
   const p = new Params().u(rows * cols, cols).i(attrInt(attrs as any, 'k', 0));
   const code = `${storage(0, 'y', dtype, 'read_write')}
 ${paramsDecl(1, p.vec4s)}

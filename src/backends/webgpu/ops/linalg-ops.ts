@@ -12,6 +12,7 @@ import { broadcastStrides, fmtShape, numel, sameShape } from '../../../runtime/s
 import type { Tensor } from '../../../runtime/tensor.js';
 import { gpuKernel } from '../fallback.js';
 import { gemmShader, pickConfig } from '../kernels/gemm.js';
+import { reprOf } from '../repr.js';
 import {
   BindingLimitError,
   empty,
@@ -23,7 +24,7 @@ import {
   paramsDecl,
   upload,
 } from '../runtime.js';
-import { storage, store } from '../wgsl.js';
+import { load, storage, store } from '../wgsl.js';
 
 const floatOnGpu = (d: DType) => isFloat(d) && d !== 'float64';
 
@@ -87,7 +88,7 @@ function batchedGemm(
   let value = 'v';
   if (extra) value = `v * pf(${cBase}u)`;
   if (hasC)
-    value = `${value} + pf(${cBase + 1}u) * c[pu(${cBase + 2}u) + row * pu(${cBase + 3}u) + gc * pu(${cBase + 4}u)]`;
+    value = `${value} + pf(${cBase + 1}u) * ${load(`c[pu(${cBase + 2}u) + row * pu(${cBase + 3}u) + gc * pu(${cBase + 4}u)]`, extra.C.t.dtype, 'f')}`;
   const code = gemmShader(cfg, {
     decls: `${storage(0, 'a', A.t.dtype, 'read')}
 ${storage(1, 'b', B.t.dtype, 'read')}
@@ -95,8 +96,8 @@ ${hasC ? storage(2, 'c', extra.C.t.dtype, 'read') : ''}
 ${storage(outBinding, 'out', dtype, 'read_write')}
 ${paramsDecl(outBinding + 1, p0.vec4s)}`,
     prologue: batchPrologue(nb, ['a', 'b']),
-    loadA: `a[aBase + row * pu(${strideBase}u) + k * pu(${strideBase + 1}u)]`,
-    loadB: `b[bBase + k * pu(${strideBase + 2}u) + col * pu(${strideBase + 3}u)]`,
+    loadA: load(`a[aBase + row * pu(${strideBase}u) + k * pu(${strideBase + 1}u)]`, A.t.dtype, 'f'),
+    loadB: load(`b[bBase + k * pu(${strideBase + 2}u) + col * pu(${strideBase + 3}u)]`, B.t.dtype, 'f'),
     store: `let gc = col + pu(${strideBase + 5}u); out[(batch * M + row) * pu(${strideBase + 4}u) + gc] = ${store(value, dtype)};`,
   });
   const TM = cfg.wy * cfg.ry;
@@ -112,7 +113,7 @@ ${paramsDecl(outBinding + 1, p0.vec4s)}`,
   if (Z !== 1 || B.rs * (K - 1) >= B.cs || bindings.some((b) => b !== bBuf && b.bytes > limit)) {
     throw new BindingLimitError(bBuf.bytes, limit);
   }
-  const eb = 4;
+  const eb = reprOf(B.t.dtype).bytes;
   const cols = Math.max(1, Math.floor((limit - 2 * 256) / (B.cs * eb)));
   for (let n0 = 0; n0 < N; n0 += cols) {
     const n = Math.min(cols, N - n0);

@@ -12,18 +12,17 @@ import { TesseraError } from '../../../runtime/errors.js';
 import type { Tensor } from '../../../runtime/tensor.js';
 import { gpuKernel } from '../fallback.js';
 import { contiguousCopy, elementwise } from '../kernels/elementwise.js';
-import { encodeForGpu, gpuHolds, reprOf } from '../repr.js';
+import { encodeForGpu, gpuHolds } from '../repr.js';
 import { Params } from '../runtime.js';
-import { kindOf, load, store } from '../wgsl.js';
+import { fromWord, kindOf, load, store } from '../wgsl.js';
 import { readNumbers, readScalar } from './values.js';
 
 /** A GPU tensor of `shape` with every element's stored words equal to `words`. */
 export function fill(shape: readonly number[], dtype: DType, words: Uint32Array): Tensor {
-  const r = reprOf(dtype);
   return elementwise({
     inputs: [],
     loads: [],
-    expr: r.bytes === 8 ? 'vec2<u32>(cu0, cu1)' : r.wgsl === 'u32' ? 'cu0' : `bitcast<${r.wgsl}>(cu0)`,
+    expr: fromWord('cu0', dtype, 'cu1'),
     outDtype: dtype,
     rawOut: true,
     outShape: shape,
@@ -51,11 +50,13 @@ export function cast(x: Tensor, to: DType): Tensor | string {
   const dst = kindOf(to);
   let expr: string;
   let rawOut = false;
+  // A float input as an f32 value (float16 may be stored as f16).
+  const f = load('v0', x.dtype, 'f');
   if (to === 'bool') {
     rawOut = true;
     expr =
       from === 'f'
-        ? 'select(0u, 1u, nonzero_(v0))'
+        ? `select(0u, 1u, nonzero_(${f}))`
         : from === 'x'
           ? 'select(0u, 1u, any(v0 != vec2<u32>(0u)))'
           : 'select(0u, 1u, v0 != 0)';
@@ -65,7 +66,7 @@ export function cast(x: Tensor, to: DType): Tensor | string {
   if (dst === 'x') {
     rawOut = true;
     if (from === 'x') expr = 'v0';
-    else if (from === 'f') expr = to === 'uint64' ? 'f32_to_u64(v0)' : 'f32_to_i64(v0)';
+    else if (from === 'f') expr = to === 'uint64' ? `f32_to_u64(${f})` : `f32_to_i64(${f})`;
     else expr = load('v0', x.dtype, 'x');
     return elementwise({ inputs: [x], loads: ['raw'], expr, outDtype: to, rawOut });
   }

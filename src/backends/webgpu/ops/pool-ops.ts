@@ -15,6 +15,7 @@ import {
   resolveWindow,
   type Window,
 } from '../../../ops/nn/window.js';
+import { isGradEnabled } from '../../../runtime/autograd.js';
 import { isFloat } from '../../../runtime/dtype.js';
 import { TesseraError } from '../../../runtime/errors.js';
 import { numel } from '../../../runtime/shape.js';
@@ -221,7 +222,9 @@ export function registerPoolKernels(): void {
         `${ctx.op}: storage_order must be 0 or 1, got ${storageOrder}`,
       );
     }
-    return pool(x, win, 'max', { indices: ctx.numOutputs === undefined || ctx.numOutputs > 1, storageOrder });
+    // Indices also when the gradient will read them (a one-output graph node trained), as on the CPU.
+    const indices = ctx.numOutputs === undefined || ctx.numOutputs > 1 || (isGradEnabled() && x.requiresGrad);
+    return pool(x, win, 'max', { indices, storageOrder });
   });
   gpuKernel('GlobalMaxPool', (inputs, _attrs, ctx) => {
     const x = inputs[0]!;
