@@ -31,7 +31,7 @@ function newest(name: string): OpDef {
 
 // ---- BatchNormalization: batch statistics, and the updated running statistics as outputs 1 and 2.
 
-function bnAttrs(def: OpDef, attrs: Attrs): Attrs {
+export function bnAttrs(def: OpDef, attrs: Attrs): Attrs {
   const a: Attrs = { ...(def.defaults ?? {}) };
   if (attrs.epsilon !== undefined) a.epsilon = attrs.epsilon;
   if (attrs.momentum !== undefined) a.momentum = attrs.momentum;

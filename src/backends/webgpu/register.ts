@@ -11,6 +11,7 @@ import { registerMiscKernels } from './ops/misc-ops.js';
 import { registerNormKernels } from './ops/norm-ops.js';
 import { registerPoolKernels } from './ops/pool-ops.js';
 import { registerReduceKernels } from './ops/reduce-ops.js';
+import { registerTrainingKernels } from './ops/training-ops.js';
 
 export function registerWebGPUKernels(): void {
   registerElementwiseKernels();
@@ -23,6 +24,7 @@ export function registerWebGPUKernels(): void {
   registerNormKernels();
   registerDataKernels();
   registerExtraKernels();
+  registerTrainingKernels();
   // Optimizer steps, gradient clipping and zeroGrad on GPU parameters (src/optim/device-optim.ts).
   registerOptimKernels('webgpu', webgpuOptimKernels);
 }
