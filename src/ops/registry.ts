@@ -176,7 +176,10 @@ export function dispatch(
 
 /** The attributes a kernel of `def` sees: its defaults under the caller's (undefined dropped). */
 export function mergeDefaults(def: OpDef, attrs: Attrs): Attrs {
-  return def.defaults ? { ...def.defaults, ...dropUndefined(attrs) } : attrs;
+  if (!def.defaults) return attrs;
+  // No attribute given (most eager calls): the defaults object itself, as kernels never write attrs.
+  for (const k in attrs) if (attrs[k] !== undefined) return { ...def.defaults, ...dropUndefined(attrs) };
+  return def.defaults;
 }
 
 /**

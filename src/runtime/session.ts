@@ -15,7 +15,15 @@ import { importModelBytes, readModelFile } from '../importers/load-model.js';
 import { moveToDevice } from './device.js';
 import { type DataArray, type DType, isDType, storageMatches } from './dtype.js';
 import { TesseraError } from './errors.js';
-import { GraphExecutor, type GraphPlan, RunState, storageBytes } from './executor.js';
+import {
+  ArrayRecycler,
+  GraphExecutor,
+  type GraphPlan,
+  type RunExclusions,
+  RunState,
+  runExclusions,
+  storageBytes,
+} from './executor.js';
 import {
   allNodes,
   cloneModel,
@@ -156,6 +164,9 @@ function toTensor(name: string, v: OrtLikeTensor): Tensor {
   return Tensor.fromData(data, dims, dtype);
 }
 
+/** Bytes of dead intermediate arrays a session keeps from one run for the next. */
+const KEEP_BETWEEN_RUNS_BYTES = 64 * 1024 * 1024;
+
 export class InferenceSession {
   /** The model after passes. */
   readonly model: Model;
@@ -177,7 +188,15 @@ export class InferenceSession {
   private readonly executor: GraphExecutor;
   private readonly plan: GraphPlan;
   private readonly options: SessionOptions;
-  private readonly weightStorages: Set<object>;
+  /** The weights' storages and buffers, which runs neither count nor recycle. */
+  private readonly exclusions: RunExclusions;
+  /**
+   * Dead intermediate arrays kept from one run for the next (same shapes come back every run). Only
+   * arrays no output or feed uses get here, so what a run returns is never written by a later one.
+   */
+  private readonly recycler = new ArrayRecycler();
+  /** Every value name a run may fetch (checked only when fetch names are given). */
+  private fetchable: Set<string> | null = null;
   private readonly inputsByName: Map<string, ValueInfo>;
   /** Inputs backed by an initializer (IR < 4): feeding them is optional. */
   private readonly overridable: Set<string>;
@@ -203,6 +222,7 @@ export class InferenceSession {
     this.optimizations = optimizeModel(model, options.graphOptimizationLevel ?? 'all', options.passes, {
       memoryLimitBytes: options.memoryLimitBytes,
       foldOverridableInputs: foldInputs,
+      device: options.device,
     });
     if (options.device && options.device !== 'cpu') moveWeights(model.graph, options.device);
     this.model = model;
@@ -235,7 +255,7 @@ export class InferenceSession {
         }
       }
     }
-    this.weightStorages = weights;
+    this.exclusions = runExclusions(weights);
     // Weights of a model the session imported itself are never written again: let products keep
     // them resident in WASM memory instead of copying them in on every run. (A Model handed in by
     // the caller shares its tensors, which the caller may still change: only folded values.)
@@ -309,8 +329,9 @@ export class InferenceSession {
       named ? fetchesOrOptions : undefined,
       named ? options : ((fetchesOrOptions as RunOptions | undefined) ?? options),
     );
-    for (const [k, v] of Object.entries(out)) {
-      if (!isTensorValue(v)) {
+    for (const k of Object.keys(out)) {
+      const v = out[k];
+      if (!(v instanceof Tensor) && !isTensorValue(v)) {
         throw new TesseraError(
           'INVALID_ARGUMENT',
           `output '${k}' is a ${v instanceof TensorSequence ? 'sequence' : 'optional'}, not a tensor: use session.runValues()`,
@@ -340,17 +361,21 @@ export class InferenceSession {
       }
     }
     const names = fetches ?? this.outputNames;
-    for (const n of names) {
-      const produced =
-        g.outputs.some((o) => o.name === n) ||
-        g.nodes.some((x) => x.outputs.includes(n)) ||
-        g.initializers.has(n) ||
-        this.inputsByName.has(n);
-      if (!produced) {
-        throw new TesseraError(
-          'INVALID_ARGUMENT',
-          `fetch '${n}' is not a value of the model; its outputs are ${this.outputNames.join(', ')}`,
-        );
+    if (fetches) {
+      if (!this.fetchable) {
+        const known = new Set<string>(g.outputs.map((o) => o.name));
+        for (const x of g.nodes) for (const o of x.outputs) known.add(o);
+        for (const k of g.initializers.keys()) known.add(k);
+        for (const k of this.inputsByName.keys()) known.add(k);
+        this.fetchable = known;
+      }
+      for (const n of fetches) {
+        if (!this.fetchable.has(n)) {
+          throw new TesseraError(
+            'INVALID_ARGUMENT',
+            `fetch '${n}' is not a value of the model; its outputs are ${this.outputNames.join(', ')}`,
+          );
+        }
       }
     }
     const limit = this.options.memoryLimitBytes;
@@ -361,7 +386,7 @@ export class InferenceSession {
         if (isTensorValue(v)) types.set(k, { kind: 'tensor', dtype: v.dtype, shape: [...v.shape] });
       planMemory(this.plan, inferGraph(g, this.model.opsets, types).types, limit, this.weightBytes);
     }
-    const excluded = new Set<object>(this.weightStorages);
+    const excluded = new Set<object>();
     for (const v of bound.values()) if (isTensorValue(v)) excluded.add(v.storage);
     const state = new RunState(
       {
@@ -371,14 +396,19 @@ export class InferenceSession {
         recycle: true,
       },
       excluded,
+      // Under a memory limit nothing is held between runs: the limit counts live values only.
+      { exclusions: this.exclusions, recycler: limit === undefined ? this.recycler : undefined },
     );
-    const values = this.executor.run(g, bound, state, names);
+    let values: Value[];
+    try {
+      values = this.executor.run(g, bound, state, fetches);
+    } finally {
+      this.recycler.endRun(KEEP_BETWEEN_RUNS_BYTES);
+    }
     this.lastRunPeakBytes = state.peakBytes;
     this.lastRunReusedArrays = state.reusedArrays;
     const out: Record<string, Value> = {};
-    names.forEach((n, i) => {
-      out[n] = values[i]!;
-    });
+    for (let i = 0; i < names.length; i++) out[names[i]!] = values[i]!;
     return out;
   }
 
@@ -398,7 +428,8 @@ export class InferenceSession {
       throw new TesseraError('INVALID_ARGUMENT', 'run(): feeds must be an object of input name -> tensor');
     const bound = new Map<string, Value>();
     const symbols = new Map<string, { value: number; input: string }>();
-    for (const [name, raw] of Object.entries(feeds)) {
+    for (const name of Object.keys(feeds)) {
+      const raw = feeds[name]!;
       const vi = this.inputsByName.get(name);
       if (!vi) {
         throw new TesseraError(
@@ -407,9 +438,8 @@ export class InferenceSession {
         );
       }
       let v: Value;
-      if (isOrtLike(raw)) v = toTensor(name, raw);
-      else if (raw instanceof Tensor || raw instanceof TensorSequence || raw instanceof OptionalValue)
-        v = raw;
+      if (raw instanceof Tensor || raw instanceof TensorSequence || raw instanceof OptionalValue) v = raw;
+      else if (isOrtLike(raw)) v = toTensor(name, raw);
       else {
         throw new TesseraError(
           'INVALID_ARGUMENT',
@@ -469,7 +499,8 @@ export class InferenceSession {
         `input '${name}': expected rank ${type.shape.length} (${fmtType(type)}), got shape ${fmtShape(v.shape)}`,
       );
     }
-    type.shape.forEach((d: Dim, i) => {
+    for (let i = 0; i < type.shape.length; i++) {
+      const d: Dim = type.shape[i]!;
       const got = v.shape[i]!;
       if (typeof d === 'number' && d !== got) {
         throw new TesseraError(
@@ -487,7 +518,7 @@ export class InferenceSession {
         }
         if (!prev) symbols.set(d, { value: got, input: name });
       }
-    });
+    }
   }
 
   /** Releases the model (ONNX Runtime API parity; memory is garbage-collected). */

@@ -2,14 +2,22 @@
  * The WASM SIMD GEMM against the plain TypeScript kernels it replaces: both builds (relaxed and
  * plain SIMD) instantiated directly, then the dispatching entry points (nn/gemm's `gemm`,
  * linalg's `matmulCpu`) on random shapes, odd sizes, transposes, accumulation, K blocks larger
- * than one cache block, and products big enough to be split across the worker pool.
+ * than one cache block, and products big enough to be split across the worker pool; the one-row
+ * and one-column (GEMV) paths; B packed ahead (resident weights) on one and several threads.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import { getNumThreads, setNumThreads } from '../../src/backends/cpu/threads/config.js';
 import { buildFile, detectRelaxedSimd, instantiate, wasm } from '../../src/backends/cpu/wasm/runtime.js';
-import { PARALLEL_MIN_MACS, sgemm, threadsFor } from '../../src/backends/cpu/wasm/sgemm.js';
+import {
+  markConstant,
+  PARALLEL_MIN_MACS,
+  residentBytes,
+  residentPacked,
+  sgemm,
+  threadsFor,
+} from '../../src/backends/cpu/wasm/sgemm.js';
 import { matmulCpu } from '../../src/ops/linalg/matmul-cpu.js';
 import { gemm } from '../../src/ops/nn/gemm.js';
 import { Generator } from '../../src/runtime/random.js';
@@ -71,6 +79,25 @@ for (const file of ['tessera-simd.wasm', 'tessera-relaxed.wasm']) {
       [2, 5, 9],
       [127, 33, 257],
       [65, 1030, 20],
+      // One row or column (the GEMV paths), with K over several cache blocks.
+      [1, 77, 1100],
+      [1, 3, 5],
+      [2, 29, 513],
+      [129, 1, 700],
+      [50, 2, 1031],
+      [3, 100, 1030],
+      // Row counts that end blocks in 4-row tiles (4, 8 = 4 + 4, 10 = 6 + 4, 14, 48 + 8) or in a
+      // padded one (5, 9, 11, 48 + 2, 48 + 5).
+      [4, 12, 9],
+      [5, 16, 31],
+      [8, 16, 40],
+      [9, 9, 70],
+      [10, 8, 5],
+      [11, 20, 600],
+      [14, 3, 77],
+      [50, 17, 33],
+      [53, 8, 65],
+      [56, 24, 19],
     ];
     for (let r = 0; r < 4; r++) shapes.push([randInt(1, 50), randInt(1, 50), randInt(1, 600)]);
     for (const [M, N, K] of shapes) {
@@ -190,3 +217,255 @@ test('threadsFor keeps small products on one thread and respects setNumThreads',
     setNumThreads(saved);
   }
 });
+
+/** The packed-B exports of assembly/gemm.ts, called directly on one instantiated build. */
+interface PackedRaw {
+  sgemmScratchBytes(): number;
+  sgemmPackedBytes(K: number, N: number): number;
+  sgemmPackB(K: number, N: number, b: number, rsB: number, csB: number, dst: number): void;
+  sgemmPacked(...args: number[]): void;
+  sgemm(...args: number[]): void;
+}
+
+/** Lays A, B, C, a packed-B block and scratch out in a build's memory, 64-byte aligned. */
+function layout(rt: ReturnType<typeof instantiate>, M: number, N: number, K: number) {
+  const ex = rt.exports as unknown as PackedRaw;
+  const at = (p: number) => (p + 63) & ~63;
+  const pa = 1024;
+  const pb = at(pa + M * K * 4);
+  const pc = at(pb + K * N * 4);
+  const pk = at(pc + M * N * 4);
+  const ps = at(pk + ex.sgemmPackedBytes(K, N));
+  const end = ps + ex.sgemmScratchBytes() + 4096;
+  const have = rt.memory.buffer.byteLength;
+  if (end > have) rt.memory.grow(Math.ceil((end - have) / 65536));
+  const f32 = (p: number, n: number) => new Float32Array(rt.memory.buffer, p, n);
+  return { ex, pa, pb, pc, pk, ps, f32 };
+}
+
+for (const file of ['tessera-simd.wasm', 'tessera-relaxed.wasm']) {
+  test(`${file}: sgemmPacked on B packed ahead matches the TypeScript GEMM, column ranges included`, (t) => {
+    if (file.includes('relaxed') && !detectRelaxedSimd()) {
+      t.skip('this runtime has no relaxed SIMD');
+      return;
+    }
+    const rt = instantiate(buildFile(file));
+    const shapes: [number, number, number][] = [
+      [1, 1, 1],
+      [1, 10, 512],
+      [1, 517, 784],
+      [2, 23, 1100],
+      [3, 41, 7],
+      [4, 9, 600],
+      [7, 24, 1],
+      [13, 3, 1027],
+      [64, 77, 130],
+    ];
+    for (let r = 0; r < 5; r++) shapes.push([randInt(1, 40), randInt(1, 90), randInt(1, 1200)]);
+    for (const [M, N, K] of shapes) {
+      for (const transA of [false, true]) {
+        for (const transB of [false, true]) {
+          for (const accumulate of [false, true]) {
+            const { ex, pa, pb, pc, pk, ps, f32 } = layout(rt, M, N, K);
+            const A = rnd(M * K);
+            const B = rnd(K * N);
+            const C0 = rnd(M * N);
+            f32(pa, M * K).set(A);
+            f32(pb, K * N).set(B);
+            f32(pc, M * N).set(C0);
+            const [rsA, csA] = transA ? [1, M] : [K, 1];
+            ex.sgemmPackB(K, N, pb, transB ? 1 : N, transB ? K : 1, pk);
+            f32(pb, K * N).fill(Number.NaN); // the product must read only the packed copy
+            const np = Math.ceil(N / 8) * 8;
+            // Columns in two calls split at a panel boundary, as threads split them.
+            const j1 = 8 * randInt(0, Math.floor(N / 8));
+            const acc = accumulate ? 1 : 0;
+            if (j1 > 0) ex.sgemmPacked(M, j1, K, pa, rsA, csA, pk, np, 0, pc, N, acc, ps);
+            if (j1 < N) ex.sgemmPacked(M, N - j1, K, pa, rsA, csA, pk, np, j1, pc + j1 * 4, N, acc, ps);
+            const want = reference(transA, transB, M, N, K, A, B, accumulate ? C0 : undefined);
+            const what = `${file} packed M=${M} N=${N} K=${K} tA=${transA} tB=${transB} acc=${accumulate} split=${j1}`;
+            assertNear(f32(pc, M * N), want, K, what);
+          }
+        }
+      }
+    }
+  });
+
+  test(`${file}: a row computed alone (GEMV) equals the same row inside a larger product, bit for bit`, (t) => {
+    if (file.includes('relaxed') && !detectRelaxedSimd()) {
+      t.skip('this runtime has no relaxed SIMD');
+      return;
+    }
+    // Both run the micro-kernel's order (start from C, add the k terms in order), so a batch of one
+    // gives the bits a batch of many gives for the same input row.
+    const rt = instantiate(buildFile(file));
+    for (const [M, N, K] of [
+      [9, 37, 1100],
+      [14, 512, 300],
+      [7, 5, 33],
+    ] as const) {
+      for (const accumulate of [0, 1]) {
+        const { ex, pa, pb, pc, pk, ps, f32 } = layout(rt, M, N, K);
+        const A = rnd(M * K);
+        const C0 = rnd(M * N);
+        f32(pa, M * K).set(A);
+        f32(pb, K * N).set(rnd(K * N));
+        ex.sgemmPackB(K, N, pb, N, 1, pk);
+        const np = Math.ceil(N / 8) * 8;
+        const row = M - 2;
+        for (const packed of [true, false]) {
+          f32(pc, M * N).set(C0);
+          if (packed) ex.sgemmPacked(M, N, K, pa, K, 1, pk, np, 0, pc, N, accumulate, ps);
+          else ex.sgemm(M, N, K, pa, K, 1, pb, N, 1, pc, N, accumulate, ps);
+          const whole = f32(pc + row * N * 4, N).slice();
+          f32(pc, M * N).set(C0);
+          const [a, c] = [pa + row * K * 4, pc + row * N * 4];
+          if (packed) ex.sgemmPacked(1, N, K, a, K, 1, pk, np, 0, c, N, accumulate, ps);
+          else ex.sgemm(1, N, K, a, K, 1, pb, N, 1, c, N, accumulate, ps);
+          assert.deepEqual(
+            f32(c, N).slice(),
+            whole,
+            `${file} ${M}x${N}x${K} packed=${packed} acc=${accumulate}`,
+          );
+        }
+      }
+    }
+  });
+}
+
+test('a constant B is packed once, kept resident, and gives the result of a non-constant B', () => {
+  for (const [M, N, K, transB] of [
+    [1, 300, 784, true],
+    [3, 17, 70, false],
+    [64, 40, 784, true],
+    [37, 9, 1, false],
+  ] as const) {
+    const A = rnd(M * K);
+    const B = rnd(K * N);
+    const plain = new Float32Array(M * N);
+    assert.ok(sgemm(false, transB, M, N, K, A, 0, Float32Array.from(B), 0, plain, 0, false));
+    const W = Float32Array.from(B);
+    markConstant(W);
+    const before = residentBytes();
+    const once = new Float32Array(M * N);
+    sgemm(false, transB, M, N, K, A, 0, W, 0, once, 0, false);
+    const held = residentBytes() - before;
+    assert.ok(held >= K * N * 4, `${M}x${N}x${K}: ${held} bytes resident`);
+    const p = residentPacked(W, 0, K, N, transB);
+    const C0 = rnd(M * N);
+    const twice = Float32Array.from(C0);
+    sgemm(false, transB, M, N, K, A, 0, W, 0, twice, 0, true);
+    assert.equal(residentBytes() - before, held, 'the second product packs nothing');
+    assert.equal(residentPacked(W, 0, K, N, transB), p, 'the same block');
+    assertNear(once, reference(false, transB, M, N, K, A, B), K, `${M}x${N}x${K} resident`);
+    assertNear(twice, reference(false, transB, M, N, K, A, B, C0), K, `${M}x${N}x${K} accumulated`);
+    assertNear(plain, once, K, `${M}x${N}x${K} resident vs copied`);
+  }
+});
+
+test('products with a packed B split across threads (by columns or by rows) give the single-thread bits', () => {
+  const saved = getNumThreads();
+  try {
+    for (const [M, N, K, threadCount] of [
+      [64, 512, 784, 2], // columns: each thread reads its own panels
+      [1, 4100, 600, 2], // one row: the GEMV split by columns
+      [301, 20, 700, 3], // three panels: split by rows
+      [150, 131, 120, 3],
+    ] as const) {
+      assert.ok(M * N * K >= PARALLEL_MIN_MACS, 'big enough to be split');
+      const A = rnd(M * K);
+      const W = rnd(N * K);
+      markConstant(W);
+      setNumThreads(1);
+      const one = new Float32Array(M * N);
+      sgemm(false, true, M, N, K, A, 0, W, 0, one, 0, false);
+      setNumThreads(threadCount);
+      assert.ok(threadsFor(M, N, K) > 1, `${M}x${N}x${K} is split`);
+      const many = new Float32Array(M * N);
+      sgemm(false, true, M, N, K, A, 0, W, 0, many, 0, false);
+      assert.deepEqual(many, one, `${M}x${N}x${K} on ${threadCount} threads`);
+      assertNear(many, reference(false, true, M, N, K, A, W), K, `${M}x${N}x${K} threads`);
+    }
+  } finally {
+    setNumThreads(saved);
+  }
+});
+
+for (const file of ['tessera-simd.wasm', 'tessera-relaxed.wasm']) {
+  test(`${file}: edge tiles write only their block of a wider C (ldc > N), in place and with B packed ahead`, (t) => {
+    if (file.includes('relaxed') && !detectRelaxedSimd()) {
+      t.skip('this runtime has no relaxed SIMD');
+      return;
+    }
+    // C is an M x N block at column c0 of an (M + 1) x ldc matrix filled with a sentinel: the
+    // ragged tiles (rows past a multiple of 4 or 6, columns past a multiple of 8) are copied in
+    // and out of a staging tile, and no store may reach a cell outside the block. Shapes as the
+    // convolutions make them: a short K (first layers: 9, 25, 27), output widths not a multiple
+    // of 8 (196, 1016 + 3), and K over two cache blocks so later blocks accumulate into C.
+    const rt = instantiate(buildFile(file));
+    const mem = () => new Float32Array(rt.memory.buffer);
+    const scratchBytes = rt.exports.sgemmScratchBytes();
+    const shapes: [number, number, number][] = [
+      [1, 3, 27],
+      [2, 13, 9],
+      [3, 7, 25],
+      [5, 4, 27],
+      [7, 196, 27],
+      [13, 1019, 27],
+      [16, 196, 200],
+      [17, 12, 9],
+      [19, 5, 700],
+      [33, 30, 1100],
+      [50, 9, 1],
+      [3, 15, 0],
+    ];
+    for (let r = 0; r < 3; r++) shapes.push([randInt(1, 40), randInt(1, 40), randInt(1, 700)]);
+    const SENT = -12345.5;
+    for (const [M, N, K] of shapes) {
+      for (const packed of [false, true]) {
+        for (const accumulate of [false, true]) {
+          if (packed && K === 0) continue;
+          const c0 = randInt(1, 5);
+          const ldc = c0 + N + randInt(1, 9);
+          const A = rnd(M * K);
+          const B = rnd(K * N);
+          const C0 = rnd(M * N);
+          const pa = 1024;
+          const pb = pa + M * K * 4;
+          const pk = (pb + K * N * 4 + 63) & ~63;
+          const pc = pk + K * (Math.ceil(N / 8) * 8) * 4 + 64;
+          const ps = (pc + (M + 1) * ldc * 4 + 63) & ~63;
+          const need = ps + scratchBytes + 4096;
+          const have = rt.memory.buffer.byteLength;
+          if (need > have) rt.memory.grow(Math.ceil((need - have) / 65536));
+          mem().set(A, pa / 4);
+          mem().set(B, pb / 4);
+          const c = mem().subarray(pc / 4, pc / 4 + (M + 1) * ldc);
+          c.fill(SENT);
+          for (let i = 0; i < M; i++) c.set(C0.subarray(i * N, (i + 1) * N), i * ldc + c0);
+          const acc = accumulate ? 1 : 0;
+          const pcb = pc + c0 * 4;
+          if (packed) {
+            const ex = rt.exports as unknown as PackedRaw;
+            ex.sgemmPackB(K, N, pb, N, 1, pk);
+            ex.sgemmPacked(M, N, K, pa, K, 1, pk, Math.ceil(N / 8) * 8, 0, pcb, ldc, acc, ps);
+          } else {
+            rt.exports.sgemm(M, N, K, pa, K, 1, pb, N, 1, pcb, ldc, acc, ps);
+          }
+          const what = `${file} M=${M} N=${N} K=${K} ldc=${ldc} packed=${packed} acc=${accumulate}`;
+          const out = mem().slice(pc / 4, pc / 4 + (M + 1) * ldc);
+          const got = new Float32Array(M * N);
+          for (let i = 0; i <= M; i++) {
+            for (let j = 0; j < ldc; j++) {
+              const v = out[i * ldc + j]!;
+              if (i < M && j >= c0 && j < c0 + N) got[i * N + j - c0] = v;
+              else if (v !== SENT)
+                assert.fail(`${what}: wrote ${v} outside the block at row ${i}, column ${j}`);
+            }
+          }
+          assertNear(got, reference(false, false, M, N, K, A, B, accumulate ? C0 : undefined), K, what);
+        }
+      }
+    }
+  });
+}

@@ -32,11 +32,13 @@ describe('SIGTERM', () => {
     writeFileSync(join(repo, 'chain', 'config.json'), JSON.stringify({ max_batch_size: 0 }));
     const server = await startServe(['--model-repository', repo, '--drain-timeout', '20000']);
     const body = JSON.stringify({
-      inputs: [{ name: 'x', shape: [64, 256], datatype: 'FP32', data: new Array(64 * 256).fill(0.5) }],
+      inputs: [{ name: 'x', shape: [512, 256], datatype: 'FP32', data: new Array(512 * 256).fill(0.5) }],
     });
     const infer = () => fetch(`${server.url}/v2/models/chain/infer`, { method: 'POST', body });
     try {
       // Time one execution, then keep four in flight (one worker thread: one runs, three queue).
+      // 512 rows through 48 layers (3.2 GFLOP a run) keep them in flight long enough to watch the
+      // drain even with the fast GEMM; with 64 rows they could finish before SIGTERM was seen.
       const t0 = Date.now();
       assert.equal((await infer()).status, 200);
       const oneMs = Date.now() - t0;

@@ -4,10 +4,15 @@
  * over collapsed dimensions and one inner loop over a contiguous (or broadcast, stride 0) run,
  * generated once per op with `new Function` so each op's loop is its own monomorphic code with the
  * arithmetic inlined. Ops call these first and keep their generic kernel for every other case
- * (other dtypes; these return null).
+ * (other dtypes; these return null). Outputs come from `allocate`,
+ * so inside a graph run they reuse a dead intermediate's array instead of a fresh one (a fresh
+ * multi-megabyte array costs more than the loop that fills it). Relu, LeakyRelu and Clip on float32 run the WASM SIMD kernels, which have
+ * no data-dependent branch (the JS loop mispredicts on every other element of real activations).
  */
+import { allocate } from '../../runtime/dtype.js';
 import { broadcastShapes, broadcastStrides, numel } from '../../runtime/shape.js';
 import { Tensor } from '../../runtime/tensor.js';
+import { clipF32Wasm, leakyReluF32Wasm, reluF32Wasm } from './wasm/elementwise.js';
 
 type F = Float32Array | Float64Array;
 type Inner = (
@@ -98,7 +103,7 @@ export function floatBinary(op: string, a: Tensor, b: Tensor): Tensor | null {
   const shape = broadcastShapes([a.shape, b.shape], op);
   const n = numel(shape);
   const bool = BOOL_OUT.has(op);
-  const out = bool ? new Uint8Array(n) : a.dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+  const out = allocate(bool ? 'bool' : a.dtype, n) as Uint8Array | F;
   if (n > 0) {
     const [s, sa, sb] = collapse(
       shape,
@@ -143,17 +148,36 @@ const UNARY_EXPR: Record<string, string> = {
 type UnaryInner = (a: F, ao: number, o: F, n: number) => void;
 const unaryInners = new Map<string, UnaryInner>();
 
+/** Below this many elements the JS loop beats copying into and out of WASM memory. */
+const WASM_MIN = 256;
+
+/** The dense float32/float64 storage of `x` from its offset, or null (other dtypes, strided, no CPU data). */
+function denseFloat(x: Tensor): F | null {
+  const d = x.storage.data;
+  if (!(d instanceof Float32Array || d instanceof Float64Array) || !x.isContiguous()) return null;
+  if (x.dtype !== 'float32' && x.dtype !== 'float64') return null;
+  return d;
+}
+
 /**
  * out = f(x) for a contiguous float32/float64 tensor and a unary op with a fast path (Relu, Neg,
  * Abs, Sqrt, Exp, Sigmoid, Tanh); null otherwise. The expressions are the generic kernels' own
- * (Relu is Math.max(0, x), so NaN stays NaN; Sigmoid is the stable two-sided form).
+ * (Relu is Math.max(0, x), so NaN stays NaN and -0 becomes +0, as the WASM kernel gives too;
+ * Sigmoid is the stable two-sided form).
  */
 export function floatUnary(op: string, x: Tensor): Tensor | null {
-  if ((x.dtype !== 'float32' && x.dtype !== 'float64') || !x.isContiguous() || x.storage.data === undefined) {
-    return null;
-  }
+  const a = denseFloat(x);
   const expr = UNARY_EXPR[op];
-  if (!expr) return null;
+  if (!a || !expr) return null;
+  const n = x.numel();
+  const out = allocate(x.dtype, n) as F;
+  if (
+    op === 'Relu' &&
+    out instanceof Float32Array &&
+    n >= WASM_MIN &&
+    reluF32Wasm(a as Float32Array, x.offset, out)
+  )
+    return Tensor.fromData(out, x.shape, x.dtype);
   let f = unaryInners.get(op);
   if (!f) {
     f = new Function(
@@ -165,10 +189,109 @@ export function floatUnary(op: string, x: Tensor): Tensor | null {
     ) as UnaryInner;
     unaryInners.set(op, f);
   }
-  const n = x.numel();
-  const out = x.dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
-  f(x.storage.data as F, x.offset, out, n);
+  f(a, x.offset, out, n);
   return Tensor.fromData(out, x.shape, x.dtype);
+}
+
+/** LeakyRelu (x < 0 ? alpha * x : x) for a contiguous float32/float64 tensor; null otherwise. */
+export function floatLeakyRelu(x: Tensor, alpha: number): Tensor | null {
+  const a = denseFloat(x);
+  if (!a) return null;
+  const n = x.numel();
+  const out = allocate(x.dtype, n) as F;
+  // The WASM kernel multiplies in float32: the same rounding only when alpha is a float32 value.
+  const wasm =
+    out instanceof Float32Array &&
+    n >= WASM_MIN &&
+    Math.fround(alpha) === alpha &&
+    leakyReluF32Wasm(a as Float32Array, x.offset, out, alpha);
+  if (!wasm) leakyLoop(a, x.offset, out, n, alpha);
+  return Tensor.fromData(out, x.shape, x.dtype);
+}
+function leakyLoop(a: F, ao: number, o: F, n: number, alpha: number): void {
+  for (let i = 0; i < n; i++) {
+    const v = a[ao + i]!;
+    o[i] = v < 0 ? alpha * v : v;
+  }
+}
+
+/**
+ * Clip (Math.min(Math.max(x, lo), hi), NaN kept) for a contiguous float32/float64 tensor; null
+ * otherwise. In float32 the WASM kernel clamps against the bounds rounded to float32, which gives
+ * the same values: rounding is monotone, so it commutes with min and max.
+ */
+export function floatClip(x: Tensor, lo: number, hi: number): Tensor | null {
+  const a = denseFloat(x);
+  if (!a) return null;
+  const n = x.numel();
+  const out = allocate(x.dtype, n) as F;
+  const wasm =
+    out instanceof Float32Array && n >= WASM_MIN && clipF32Wasm(a as Float32Array, x.offset, out, lo, hi);
+  if (!wasm) clipLoop(a, x.offset, out, n, lo, hi);
+  return Tensor.fromData(out, x.shape, x.dtype);
+}
+function clipLoop(a: F, ao: number, o: F, n: number, lo: number, hi: number): void {
+  for (let i = 0; i < n; i++) o[i] = Math.min(Math.max(a[ao + i]!, lo), hi);
+}
+
+/** Elements per block of the variadic ops' float64 accumulator (stays in cache). */
+const BLOCK = 2048;
+let accBlock: Float64Array | null = null;
+
+/**
+ * Sum, Mean, Max or Min of two or more float32/float64 tensors of one shape, all contiguous; null
+ * otherwise. As the generic fold: values combine in doubles left to right and round once to the
+ * output dtype; Max and Min propagate NaN, and on ties (+0 and -0) take the later operand.
+ */
+export function floatVariadic(op: 'Sum' | 'Mean' | 'Max' | 'Min', xs: readonly Tensor[]): Tensor | null {
+  if (xs.length < 2) return null;
+  const x0 = xs[0]!;
+  const arrays: F[] = [];
+  for (const t of xs) {
+    const d = denseFloat(t);
+    if (!d || t.dtype !== x0.dtype || t.ndim !== x0.ndim || t.shape.some((s, i) => s !== x0.shape[i]))
+      return null;
+    arrays.push(d);
+  }
+  const n = x0.numel();
+  const out = allocate(x0.dtype, n) as F;
+  const acc = (accBlock ??= new Float64Array(BLOCK));
+  const k = xs.length;
+  for (let start = 0; start < n; start += BLOCK) {
+    const len = Math.min(BLOCK, n - start);
+    copyBlock(acc, arrays[0]!, xs[0]!.offset + start, len);
+    for (let j = 1; j < k; j++) {
+      const src = arrays[j]!;
+      const off = xs[j]!.offset + start;
+      if (op === 'Max') maxBlock(acc, src, off, len);
+      else if (op === 'Min') minBlock(acc, src, off, len);
+      else addBlock(acc, src, off, len);
+    }
+    if (op === 'Mean') for (let i = 0; i < len; i++) out[start + i] = acc[i]! / k;
+    else for (let i = 0; i < len; i++) out[start + i] = acc[i]!;
+  }
+  return Tensor.fromData(out, x0.shape, x0.dtype);
+}
+function copyBlock(acc: Float64Array, src: F, off: number, len: number): void {
+  for (let i = 0; i < len; i++) acc[i] = src[off + i]!;
+}
+function addBlock(acc: Float64Array, src: F, off: number, len: number): void {
+  for (let i = 0; i < len; i++) acc[i] = acc[i]! + src[off + i]!;
+}
+// The generic kernels' steps: keep acc when it is larger (smaller) or NaN, else take v.
+function maxBlock(acc: Float64Array, src: F, off: number, len: number): void {
+  for (let i = 0; i < len; i++) {
+    const a = acc[i]!;
+    const v = src[off + i]!;
+    if (!(a > v || Number.isNaN(a))) acc[i] = v;
+  }
+}
+function minBlock(acc: Float64Array, src: F, off: number, len: number): void {
+  for (let i = 0; i < len; i++) {
+    const a = acc[i]!;
+    const v = src[off + i]!;
+    if (!(a < v || Number.isNaN(a))) acc[i] = v;
+  }
 }
 
 /**
@@ -184,7 +307,7 @@ export function floatWhere(cond: Tensor, x: Tensor, y: Tensor): Tensor | null {
   const n = numel(shape);
   const fits = (t: Tensor) => t.numel() === 1 || t.numel() === n;
   if (!ts.every(fits)) return null;
-  const out = x.dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+  const out = allocate(x.dtype, n) as F;
   const c = cond.storage.data as Uint8Array;
   const a = x.storage.data as F;
   const b = y.storage.data as F;

@@ -1,8 +1,15 @@
 /**
- * Direct 2-D pooling loops for float tensors in NCHW, the shape nearly every CNN pools in. The
- * generic N-d kernels (src/ops/nn/pool-taps.ts) build an offset list per output position and make
- * a BigInt per argmax; these walk the window directly and write int64 indices through a 32-bit view.
+ * Direct 2-D pooling for float tensors in NCHW, the shape nearly every CNN pools in. The generic
+ * N-d kernels (src/ops/nn/pool-taps.ts) build an offset list per output position and make a BigInt
+ * per argmax; they stay the reference for everything else (and test/backends/ checks these against
+ * them). float32 runs in WASM SIMD (wasm/assembly/pool.ts): MaxPool and AveragePool separably
+ * (window rows into a scratch row, then its columns), MaxPool with Indices window by window, and
+ * the global pools plane by plane; with one copy in and one out per call they still measured
+ * several times faster than the TypeScript loops at every pool shape of the benchmark models, the
+ * smallest (16x28x28) included. float64, and float32 without the WASM build, take the TypeScript
+ * loop below, which walks each window directly and writes int64 indices through a 32-bit view.
  */
+import { allocate } from '../../runtime/dtype.js';
 import { Tensor } from '../../runtime/tensor.js';
 import { arena, wasm } from './wasm/runtime.js';
 
@@ -16,8 +23,29 @@ export interface Pool2d {
   /** Padding before each axis (padding after only shapes the output size). */
   pH: number;
   pW: number;
+  /** Padding after each axis (AveragePool's count_include_pad divisor); 0 when absent. */
+  pHEnd?: number;
+  pWEnd?: number;
   oH: number;
   oW: number;
+}
+
+/** The 2-D pool of a resolved window (see src/ops/nn/window.ts), pads after each axis included. */
+export function pool2dOf(win: {
+  kernel: readonly number[];
+  strides: readonly number[];
+  dilations: readonly number[];
+  padsBegin: readonly number[];
+  padsEnd: readonly number[];
+  outSize: readonly number[];
+}): Pool2d {
+  const [kH, kW] = win.kernel as [number, number];
+  const [sH, sW] = win.strides as [number, number];
+  const [dH, dW] = win.dilations as [number, number];
+  const [pH, pW] = win.padsBegin as [number, number];
+  const [pHEnd, pWEnd] = win.padsEnd as [number, number];
+  const [oH, oW] = win.outSize as [number, number];
+  return { kH, kW, sH, sW, dH, dW, pH, pW, pHEnd, pWEnd, oH, oW };
 }
 
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -42,19 +70,14 @@ export function maxPool2d(x: Tensor, p: Pool2d, wantIndices = true): Tensor[] | 
   const [N, C, H, W] = x.shape as [number, number, number, number];
   const planes = N * C;
   const L = p.oH * p.oW;
-  if (!wantIndices && xs instanceof Float32Array && wasm && arena && planes * L > 0) {
-    // Values only, float32: the WASM loop (same taps, same NaN / -inf rule).
-    const ex = wasm.exports as unknown as { maxPool2dF32(...a: number[]): void };
-    arena.reset();
-    const px = arena.alloc(xs.length * 4);
-    arena.f32(px, xs.length).set(xs);
-    const py = arena.alloc(planes * L * 4);
-    ex.maxPool2dF32(px, planes, H, W, p.kH, p.kW, p.sH, p.sW, p.dH, p.dW, p.pH, p.pW, p.oH, p.oW, py);
-    const y = new Float32Array(planes * L);
-    y.set(arena.f32(py, y.length));
-    return [Tensor.fromData(y, [N, C, p.oH, p.oW], 'float32')];
+  if (xs instanceof Float32Array && wasm && arena && planes * L > 0 && planes * H * W < 2 ** 31) {
+    // float32: the WASM loops (same taps, same NaN / -inf rule, same first-maximum indices).
+    const shape = [N, C, p.oH, p.oW];
+    if (!wantIndices) return [Tensor.fromData(poolWasm('max', xs, planes, H, W, p, false), shape, 'float32')];
+    const [y, ind] = maxPoolArgWasm(xs, planes, H, W, p);
+    return [Tensor.fromData(y, shape, 'float32'), Tensor.fromData(ind, shape, 'int64')];
   }
-  const y = x.dtype === 'float32' ? new Float32Array(planes * L) : new Float64Array(planes * L);
+  const y = allocate(x.dtype, planes * L) as Float32Array | Float64Array;
   const ind = wantIndices ? new BigInt64Array(planes * L) : null;
   const ind32 = ind ? new Int32Array(ind.buffer) : null;
   // Output rows/columns whose windows lie wholly inside the image take the unchecked loop.
@@ -147,4 +170,112 @@ export function maxPool2d(x: Tensor, p: Pool2d, wantIndices = true): Tensor[] | 
   const shape = [N, C, p.oH, p.oW];
   const yT = Tensor.fromData(y, shape, x.dtype);
   return ind ? [yT, Tensor.fromData(ind, shape, 'int64')] : [yT];
+}
+
+/**
+ * A fresh float32 array holding `view` (a view of WASM memory), from allocate(): a graph run lends
+ * it a dead intermediate's array, which skips the page faults of a new large buffer.
+ */
+export function copyOut(view: Float32Array): Float32Array {
+  const y = allocate('float32', view.length) as Float32Array;
+  y.set(view);
+  return y;
+}
+
+export type PoolKind = 'max' | 'avg';
+
+/** Runs the WASM 2-D pool over float32 planes: copy in, one call, copy out. */
+function poolWasm(
+  kind: PoolKind,
+  xs: Float32Array,
+  planes: number,
+  H: number,
+  W: number,
+  p: Pool2d,
+  includePad: boolean,
+): Float32Array {
+  const ex = wasm!.exports as unknown as Record<
+    'maxPool2dF32' | 'avgPool2dF32' | 'pool2dScratchBytes',
+    (...a: number[]) => number
+  >;
+  const a = arena!;
+  a.reset();
+  const n = planes * H * W;
+  // The vertical pass reads whole vectors past a row's end: 16 spare bytes after the input.
+  const px = a.alloc(n * 4 + 16);
+  a.f32(px, n).set(xs.subarray(0, n));
+  const L = p.oH * p.oW;
+  const py = a.alloc(planes * L * 4 + 16);
+  const scratch = ex.pool2dScratchBytes(W, p.oH, p.oW);
+  const geom = [p.kH, p.kW, p.sH, p.sW, p.dH, p.dW, p.pH, p.pW];
+  if (kind === 'max') {
+    ex.maxPool2dF32(px, planes, H, W, ...geom, p.oH, p.oW, py, a.alloc(scratch));
+  } else {
+    const pEnd = [p.pHEnd ?? 0, p.pWEnd ?? 0];
+    ex.avgPool2dF32(px, planes, H, W, ...geom, ...pEnd, p.oH, p.oW, includePad ? 1 : 0, py, a.alloc(scratch));
+  }
+  return copyOut(a.f32(py, planes * L));
+}
+
+/** MaxPool values and int64 flat indices of float32 planes in WASM. */
+function maxPoolArgWasm(
+  xs: Float32Array,
+  planes: number,
+  H: number,
+  W: number,
+  p: Pool2d,
+): [Float32Array, BigInt64Array] {
+  const ex = wasm!.exports as unknown as Record<
+    'maxPool2dArgF32' | 'pool2dScratchBytes',
+    (...a: number[]) => number
+  >;
+  const a = arena!;
+  a.reset();
+  const n = planes * H * W;
+  const px = a.alloc(n * 4 + 16);
+  a.f32(px, n).set(xs.subarray(0, n));
+  const L = planes * p.oH * p.oW;
+  const py = a.alloc(L * 4 + 16);
+  const pi = a.alloc(L * 8 + 32);
+  const geom = [p.kH, p.kW, p.sH, p.sW, p.dH, p.dW, p.pH, p.pW];
+  const pt = a.alloc(ex.pool2dScratchBytes(W, p.oH, p.oW));
+  ex.maxPool2dArgF32(px, planes, H, W, ...geom, p.oH, p.oW, py, pi, pt);
+  const ind = allocate('int64', L) as BigInt64Array;
+  ind.set(new BigInt64Array(wasm!.memory.buffer, pi, L));
+  return [copyOut(a.f32(py, L)), ind];
+}
+
+/**
+ * AveragePool of x [N, C, H, W] (float32, contiguous) in WASM: the sum of each window's in-bounds
+ * taps over their count, or with `includePad` over the taps inside the padded extent (pads after
+ * each axis from `pHEnd`/`pWEnd`). Returns null when it does not apply (other dtypes, no WASM).
+ */
+export function avgPool2d(x: Tensor, p: Pool2d, includePad: boolean): Tensor | null {
+  if (x.ndim !== 4 || x.dtype !== 'float32' || !x.isContiguous() || !wasm || !arena) return null;
+  const [N, C, H, W] = x.shape as [number, number, number, number];
+  const shape = [N, C, p.oH, p.oW];
+  if (N * C * p.oH * p.oW === 0 || H * W === 0) return null;
+  const y = poolWasm('avg', x.dataSync() as Float32Array, N * C, H, W, p, includePad);
+  return Tensor.fromData(y, shape, 'float32');
+}
+
+/**
+ * GlobalAveragePool / GlobalMaxPool of x [N, C, ...spatial] (float32, contiguous, any rank) in
+ * WASM: one value per (n, c) plane, [N, C, 1, ...]. The mean sums in float64; the max skips NaN and
+ * gives the plane's first element when it is -inf. Null when it does not apply.
+ */
+export function globalPool(x: Tensor, kind: PoolKind): Tensor | null {
+  if (x.ndim < 3 || x.dtype !== 'float32' || !x.isContiguous() || !wasm || !arena) return null;
+  const planes = x.shape[0]! * x.shape[1]!;
+  const P = x.shape.slice(2).reduce((a, b) => a * b, 1);
+  if (planes === 0 || P === 0) return null;
+  const ex = wasm.exports as unknown as { globalPoolF32(...a: number[]): void };
+  arena.reset();
+  const n = planes * P;
+  const px = arena.alloc(n * 4);
+  arena.f32(px, n).set((x.dataSync() as Float32Array).subarray(0, n));
+  const py = arena.alloc(planes * 4);
+  ex.globalPoolF32(px, planes, P, kind === 'max' ? 1 : 0, py);
+  const shape = [x.shape[0]!, x.shape[1]!, ...x.shape.slice(2).map(() => 1)];
+  return Tensor.fromData(copyOut(arena.f32(py, planes)), shape, 'float32');
 }

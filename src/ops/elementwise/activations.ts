@@ -2,6 +2,7 @@
  * Activation functions (ONNX semantics and attribute defaults). NaN passes through every one of
  * them except ThresholdedRelu (NaN > alpha is false, so 0, as ONNX Runtime gives).
  */
+import { floatLeakyRelu } from '../../backends/cpu/fast-float.js';
 import { TesseraError } from '../../runtime/errors.js';
 import type { Tensor } from '../../runtime/tensor.js';
 import { attrFloat, attrString, input, sumToShape } from '../helpers.js';
@@ -47,6 +48,7 @@ registerUnary({
 registerUnary({
   name: 'LeakyRelu',
   defaults: { alpha: 0.01 },
+  fast: (x, attrs) => floatLeakyRelu(x, attrFloat(attrs, 'alpha')),
   make: (attrs) => {
     const a = attrFloat(attrs, 'alpha');
     return (x) => (x < 0 ? a * x : x);

@@ -3,6 +3,7 @@
  * through. Opsets 1-10 take `min`/`max` attributes (defaults -FLT_MAX/FLT_MAX, floats only); from
  * opset 11 they are optional scalar inputs, an absent one meaning no bound; opset 12 adds ints.
  */
+import { floatClip } from '../../backends/cpu/fast-float.js';
 import { TesseraError } from '../../runtime/errors.js';
 import { fmtShape } from '../../runtime/shape.js';
 import type { Tensor } from '../../runtime/tensor.js';
@@ -24,7 +25,7 @@ import {
 const FLT_MAX = 3.4028234663852886e38;
 
 function clipNumbers(x: Tensor, lo: number, hi: number): Tensor {
-  return unaryKernel(x, (v) => Math.min(Math.max(v, lo), hi), undefined);
+  return floatClip(x, lo, hi) ?? unaryKernel(x, (v) => Math.min(Math.max(v, lo), hi), undefined);
 }
 
 /** The single value of a bound input, raw (bigint for 64-bit ints). */

@@ -36,6 +36,8 @@ export interface UnarySpec {
   /** Output dtype when not the input's (bool for IsNaN...). */
   outDtype?: DType;
   validate?: (attrs: Attrs) => void;
+  /** A fast kernel for the dtypes it covers (null for the rest, which `f`/`make` serve). */
+  fast?: (x: Tensor, attrs: Attrs) => Tensor | null;
   /** dx given x, y = f(x), dy and the attributes. */
   grad?: (x: Tensor, y: Tensor, dy: Tensor, attrs: Attrs) => Tensor;
 }
@@ -57,7 +59,7 @@ export function registerUnary(spec: UnarySpec): void {
     kernels: {
       cpu: (inputs, attrs) => {
         const x = input(inputs, 0, spec.name);
-        const fast = spec.make ? null : floatUnary(spec.name, x);
+        const fast = spec.fast ? spec.fast(x, attrs) : spec.make ? null : floatUnary(spec.name, x);
         if (fast) return [fast];
         const f = spec.make ? spec.make(attrs) : spec.f!;
         return [unaryKernel(x, f, spec.big, spec.outDtype ?? x.dtype)];

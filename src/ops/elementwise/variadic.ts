@@ -4,7 +4,7 @@
  * propagate NaN (numpy's maximum/minimum).
  */
 import { forEachBroadcast } from '../../backends/cpu/elementwise.js';
-import { floatBinary } from '../../backends/cpu/fast-float.js';
+import { floatBinary, floatVariadic } from '../../backends/cpu/fast-float.js';
 import { allocate, type DType, encodeNumber, getNumber, needsConversion } from '../../runtime/dtype.js';
 import { TesseraError } from '../../runtime/errors.js';
 import { broadcastShapes, numel } from '../../runtime/shape.js';
@@ -99,7 +99,11 @@ function registerVariadic(spec: VariadicSpec): void {
       cpu: (inputs) => {
         const xs = present(spec.name, inputs);
         // Two float inputs of Sum are an Add: the fast elementwise path (one rounding, as fold's).
-        const fast = spec.name === 'Sum' && xs.length === 2 ? floatBinary('Add', xs[0]!, xs[1]!) : null;
+        // More inputs of one shape: a float64 accumulator, also rounded once.
+        const fast =
+          spec.name === 'Sum' && xs.length === 2
+            ? floatBinary('Add', xs[0]!, xs[1]!)
+            : floatVariadic(spec.name as 'Sum' | 'Mean' | 'Max' | 'Min', xs);
         return [fast ?? fold(spec.name, xs, spec.step, spec.bigStep, spec.finish?.(xs.length))];
       },
     },

@@ -18,45 +18,38 @@ function transposed(t: Tensor, trans: boolean): Tensor {
   return trans ? t.asStrided([t.shape[1]!, t.shape[0]!], [t.strides[1]!, t.strides[0]!]) : t;
 }
 
+function expect2D(name: string, t: Tensor): void {
+  if (t.ndim !== 2) {
+    throw new TesseraError(
+      'SHAPE_MISMATCH',
+      `Gemm: input ${name} must be 2-D, got shape ${fmtShape(t.shape)}`,
+    );
+  }
+}
+
 function gemmKernel(inputs: OpInputs, attrs: Attrs, legacy: boolean): Tensor {
   const a = input(inputs, 0, 'Gemm');
   const b = input(inputs, 1, 'Gemm');
   const c = inputs[2];
   expectSameDType('Gemm', [a, b, c]);
-  for (const [name, t] of [
-    ['A', a],
-    ['B', b],
-  ] as const) {
-    if (t.ndim !== 2) {
-      throw new TesseraError(
-        'SHAPE_MISMATCH',
-        `Gemm: input ${name} must be 2-D, got shape ${fmtShape(t.shape)}`,
-      );
-    }
-  }
-  const at = transposed(a, attrInt(attrs, 'transA') !== 0);
-  const bt = transposed(b, attrInt(attrs, 'transB') !== 0);
-  const [M, K] = at.shape as [number, number];
-  const [K2, N] = bt.shape as [number, number];
+  expect2D('A', a);
+  expect2D('B', b);
+  const ta = attrInt(attrs, 'transA') !== 0;
+  const tb = attrInt(attrs, 'transB') !== 0;
+  const M = a.shape[ta ? 1 : 0]!;
+  const K = a.shape[ta ? 0 : 1]!;
+  const K2 = b.shape[tb ? 1 : 0]!;
+  const N = b.shape[tb ? 0 : 1]!;
   if (K !== K2) {
     throw new TesseraError(
       'SHAPE_MISMATCH',
       `Gemm: inner dimensions differ: A' is [${M}, ${K}] and B' is [${K2}, ${N}] (A ${fmtShape(a.shape)}, B ${fmtShape(b.shape)}, transA=${attrInt(attrs, 'transA')}, transB=${attrInt(attrs, 'transB')}); expected equal`,
     );
   }
-  const out = computeArray(a.dtype, M * N);
-  if (out instanceof Float32Array) {
-    // float32: the fast GEMM reads the stored (possibly transposed) operands as they are.
-    const [ad, bd] = [floatData(a) as Float32Array, floatData(b) as Float32Array];
-    const [ta, tb] = [attrInt(attrs, 'transA') !== 0, attrInt(attrs, 'transB') !== 0];
-    gemm(ta, tb, M, N, K, ad, 0, bd, 0, out, 0, false);
-  } else {
-    matmulCpu(floatData(at), floatData(bt), M, K, N, out);
-  }
   const alpha = attrFloat(attrs, 'alpha');
-  if (alpha !== 1) for (let i = 0; i < out.length; i++) out[i]! *= alpha;
+  const beta = attrFloat(attrs, 'beta');
+  const mn = [M, N];
   if (c) {
-    const mn = [M, N];
     const exact = legacy && attrInt(attrs, 'broadcast', 0) === 0;
     const fits = exact
       ? sameShape(c.shape, mn)
@@ -67,7 +60,40 @@ function gemmKernel(inputs: OpInputs, attrs: Attrs, legacy: boolean): Tensor {
         `Gemm: C has shape ${fmtShape(c.shape)}, expected ${exact ? '' : 'a shape broadcastable to '}[${M}, ${N}]`,
       );
     }
-    const beta = attrFloat(attrs, 'beta');
+  }
+  const out = computeArray(a.dtype, M * N);
+  let cDone = false;
+  if (out instanceof Float32Array) {
+    // float32: the fast GEMM reads the stored (possibly transposed) operands as they are. When
+    // alpha is 1, beta * C is written first and the product accumulates onto it (no second pass).
+    let accumulate = false;
+    if (c && alpha === 1 && c.dtype === 'float32' && c.isContiguous()) {
+      const n = c.numel();
+      if (n === M * N || (n === N && c.shape[c.ndim - 2] !== M)) {
+        fillRows32(out, c.dataSync() as Float32Array, M, N, n !== M * N, beta);
+        accumulate = true;
+        cDone = true;
+      }
+    }
+    gemm(
+      ta,
+      tb,
+      M,
+      N,
+      K,
+      floatData(a) as Float32Array,
+      0,
+      floatData(b) as Float32Array,
+      0,
+      out,
+      0,
+      accumulate,
+    );
+  } else {
+    matmulCpu(floatData(transposed(a, ta)), floatData(transposed(b, tb)), M, K, N, out);
+  }
+  if (alpha !== 1) for (let i = 0; i < out.length; i++) out[i]! *= alpha;
+  if (c && !cDone) {
     const n = c.numel();
     const inPlace = n === M * N || (n === N && c.shape[c.ndim - 2] !== M);
     if (out instanceof Float32Array && c.dtype === 'float32' && c.isContiguous() && inPlace) {
@@ -78,7 +104,28 @@ function gemmKernel(inputs: OpInputs, attrs: Attrs, legacy: boolean): Tensor {
       for (let i = 0; i < out.length; i++) out[i]! += beta * cv[i]!;
     }
   }
-  return fromCompute(out, [M, N], a.dtype);
+  return fromCompute(out, mn, a.dtype);
+}
+
+/** out[i, j] = beta * c[j] (one row, `row`) or beta * c[i, j], for a float32 out. */
+function fillRows32(
+  out: Float32Array,
+  c: Float32Array,
+  M: number,
+  N: number,
+  row: boolean,
+  beta: number,
+): void {
+  if (!row) {
+    if (beta === 1) out.set(c.subarray(0, M * N));
+    else for (let i = 0; i < M * N; i++) out[i] = beta * c[i]!;
+    return;
+  }
+  if (M === 0 || N === 0) return;
+  if (beta === 1) out.set(c.subarray(0, N));
+  else for (let j = 0; j < N; j++) out[j] = beta * c[j]!;
+  // Doubling copies: log2(M) calls instead of M.
+  for (let done = 1; done < M; done *= 2) out.copyWithin(done * N, 0, Math.min(done, M - done) * N);
 }
 
 /** out[i, j] += beta * c[j] (one row, `row`) or beta * c[i, j], for a float32 out. */

@@ -5,7 +5,7 @@
  * input's shape, so they broadcast and differentiate again like any other op.
  */
 import { int64s } from '../../runtime/creation.js';
-import { type DType, fromNumbers, isFloat } from '../../runtime/dtype.js';
+import { allocate, type DType, fromNumbers, isFloat } from '../../runtime/dtype.js';
 import { TesseraError } from '../../runtime/errors.js';
 import { broadcastShapes, fmtShape, numel, sameShape } from '../../runtime/shape.js';
 import { Tensor } from '../../runtime/tensor.js';
@@ -20,9 +20,12 @@ export function floatData(t: Tensor): FloatArray {
   return v instanceof Float64Array ? v : Float64Array.from(v);
 }
 
-/** The array type the kernel computes in for `dtype`. */
+/**
+ * The array type the kernel computes in for `dtype`, zeroed. Drawn through `allocate`, so a
+ * session run reuses the array of an intermediate that died (and, across runs, of the last run).
+ */
 export function computeArray(dtype: DType, n: number): FloatArray {
-  return dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+  return allocate(dtype === 'float32' ? 'float32' : 'float64', n) as FloatArray;
 }
 
 /** Wraps a kernel result as a tensor of `dtype` (converting when it is not float32/float64). */
@@ -69,6 +72,14 @@ export function matmulShapes(op: string, a: readonly number[], b: readonly numbe
 
 /** a @ b in float arithmetic (ints compute in float64 and store back), any batch broadcast. */
 export function matmulTensors(op: string, a: Tensor, b: Tensor): Tensor {
+  if (a.ndim === 2 && b.ndim === 2 && a.shape[1] === b.shape[0]) {
+    // Two matrices (the common case): no batch dims to work out.
+    const [M, K] = a.shape as [number, number];
+    const N = b.shape[1]!;
+    const out = computeArray(a.dtype, M * N);
+    if (out.length > 0) matmulCpu(floatData(a), floatData(b), M, K, N, out);
+    return fromCompute(out, [M, N], a.dtype);
+  }
   const s = matmulShapes(op, a.shape, b.shape);
   const out = computeArray(a.dtype, numel(s.out));
   if (out.length === 0) return fromCompute(out, s.out, a.dtype);

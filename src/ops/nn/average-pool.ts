@@ -3,6 +3,7 @@
  * com.tessera::AveragePoolGrad, and GlobalAveragePool. Average pooling is linear, so the adjoint's
  * gradient is AveragePool again.
  */
+import { avgPool2d, globalPool, pool2dOf } from '../../backends/cpu/pool2d.js';
 import { full, int64s } from '../../runtime/creation.js';
 import { TesseraError } from '../../runtime/errors.js';
 import type { Tensor } from '../../runtime/tensor.js';
@@ -46,6 +47,19 @@ registerOp({
       const x = input(inputs, 0, ctx.op);
       expectFloat(ctx.op, 'X', x);
       expectSpatial(ctx.op, x);
+      if (x.ndim === 4 && x.dtype === 'float32') {
+        // float32 NCHW: the separable WASM loop (null when it does not apply).
+        expectNonNegativePads(ctx.op, attrs);
+        const win = resolveWindow(
+          ctx.op,
+          x.shape.slice(2),
+          kernelShape(ctx.op, attrs),
+          attrs,
+          ceilModeOf(attrs),
+        );
+        const fast = avgPool2d(x, pool2dOf(win), attrInt(attrs, 'count_include_pad', 0) !== 0);
+        if (fast) return [fast];
+      }
       const { win, taps, div } = avgWindow(ctx.op, x.shape, attrs);
       const y = avgPoolForward(floats(x), planes(x), taps, div);
       return [output(y, [x.shape[0]!, x.shape[1]!, ...win.outSize], x.dtype)];
@@ -99,6 +113,8 @@ registerOp({
       const x = input(inputs, 0, ctx.op);
       expectFloat(ctx.op, 'X', x);
       expectSpatial(ctx.op, x);
+      const fast = globalPool(x, 'avg');
+      if (fast) return [fast];
       const P = x.shape.slice(2).reduce((a, b) => a * b, 1);
       const xs = floats(x);
       const nPlanes = planes(x);

@@ -7,12 +7,14 @@
  * spatial = 0 form) broadcast from the channel axis.
  */
 import { int64s } from '../../runtime/creation.js';
+import { allocate } from '../../runtime/dtype.js';
 import { TesseraError } from '../../runtime/errors.js';
 import { fmtShape } from '../../runtime/shape.js';
 import type { Tensor } from '../../runtime/tensor.js';
 import { attrFloat, attrInt, expectFloat, input, sumToShape } from '../helpers.js';
 import { type Attrs, dispatch1, type KernelContext, type OpInputs, registerOp } from '../registry.js';
 import { reshapeView } from '../shape/reshape.js';
+import type { FloatArray } from './gemm.js';
 import { broadcastFloats, floats, nonChannelAxes, output } from './kernel-io.js';
 import { castAs, groupStats, moments, normBackward, reduceGroups, rsqrtEps, scalarLike } from './moments.js';
 
@@ -65,7 +67,12 @@ function kernel(since: number) {
     const { x, scale, b, mean, variance } = params(op, inputs);
     const eps = attrFloat(attrs, 'epsilon', 1e-5);
     const xs = floats(x);
-    const y = new Float64Array(xs.length);
+    // float32/float64 write the output dtype directly (one rounding, as the float64 buffer and its
+    // conversion gave), in an array the executor may recycle.
+    const y: FloatArray =
+      x.dtype === 'float32' || x.dtype === 'float64'
+        ? (allocate(x.dtype, xs.length) as FloatArray)
+        : new Float64Array(xs.length);
     const C = x.shape[1]!;
     const S = xs.length / Math.max(1, x.shape[0]! * C);
     const training = isTraining(attrs, ctx, since);

@@ -5,7 +5,7 @@
  * order of derivative stays in the registry.
  */
 
-import { conv2dWasm } from '../../backends/cpu/wasm/conv.js';
+import { type Conv2dShape, conv2dWasm, conv2dWeightGradWasm } from '../../backends/cpu/wasm/conv.js';
 import { int64s } from '../../runtime/creation.js';
 import { TesseraError } from '../../runtime/errors.js';
 import { fmtShape } from '../../runtime/shape.js';
@@ -70,6 +70,51 @@ export function convSetup(op: string, inputs: OpInputs, attrs: Attrs) {
 }
 
 /**
+ * The float32 2-D convolution in WASM memory (src/backends/cpu/wasm/conv.ts), with a Relu applied
+ * in the same pass when `relu`; undefined for other dtypes and ranks or when the WASM kernels are
+ * not loaded (callers then run the TypeScript path).
+ */
+function convWasm(
+  x: Tensor,
+  w: Tensor,
+  b: Tensor | undefined,
+  win: Window,
+  group: number,
+  relu: boolean,
+): Tensor | undefined {
+  if (win.kernel.length !== 2 || x.dtype !== 'float32') return undefined;
+  const xs = floats(x);
+  const ws = floats(w);
+  const bs = b ? floats(b) : undefined;
+  if (!(xs instanceof Float32Array && ws instanceof Float32Array)) return undefined;
+  if (bs && !(bs instanceof Float32Array)) return undefined;
+  const s = shape2d(x.shape[0]!, x.shape[1]!, w.shape[0]!, group, win);
+  const y = conv2dWasm(s, xs, ws, bs, relu);
+  return y ? output(y, [s.N, s.M, s.oH, s.oW], x.dtype) : undefined;
+}
+
+/** The 2-D geometry the WASM kernels take. */
+function shape2d(N: number, C: number, M: number, group: number, win: Window): Conv2dShape {
+  const [H, W] = win.inSize as [number, number];
+  const [kH, kW] = win.kernel as [number, number];
+  const [sH, sW] = win.strides as [number, number];
+  const [dH, dW] = win.dilations as [number, number];
+  const [pH, pW] = win.padsBegin as [number, number];
+  const [oH, oW] = win.outSize as [number, number];
+  return { N, C, H, W, M, group, kH, kW, sH, sW, dH, dW, pH, pW, oH, oW };
+}
+
+/**
+ * Conv then Relu as one CPU kernel (FusedConv with activation Relu): the WASM path applies the Relu
+ * while each output tile is in cache. Undefined where that path does not apply; the caller then
+ * runs Conv and Relu as two ops.
+ */
+export function convReluCpu(inputs: OpInputs, attrs: Attrs): Tensor | undefined {
+  const { x, w, b, group, win } = convSetup('FusedConv', inputs, attrs);
+  return convWasm(x, w, b, win, group, true);
+}
+
+/**
  * Y[N, M, ...out] = conv(X, W) + B, computed per image and group as W_g [Mg, Cg*K] x cols [Cg*K, L].
  */
 export function convForward(
@@ -88,22 +133,10 @@ export function convForward(
   const K = kernelSize(win);
   const L = outPositions(win);
   const P = inPositions(win);
+  const fast = convWasm(x, w, b, win, group, false);
+  if (fast) return fast;
   const xs = floats(x);
   const ws = floats(w);
-  if (win.kernel.length === 2 && xs instanceof Float32Array && ws instanceof Float32Array) {
-    const bs = b ? floats(b) : undefined;
-    if (!bs || bs instanceof Float32Array) {
-      const [H, W] = win.inSize as [number, number];
-      const [kH, kW] = win.kernel as [number, number];
-      const [sH, sW] = win.strides as [number, number];
-      const [dH, dW] = win.dilations as [number, number];
-      const [pH, pW] = win.padsBegin as [number, number];
-      const [oH, oW] = win.outSize as [number, number];
-      const shape = { N, C, H, W, M, group, kH, kW, sH, sW, dH, dW, pH, pW, oH, oW };
-      const fast = conv2dWasm(shape, xs, ws, bs, false);
-      if (fast) return output(fast, [N, M, ...win.outSize], x.dtype);
-    }
-  }
   const y = computeBuffer(x.dtype, N * M * L);
   // A 1x1 kernel with unit strides and no padding reads the image as its own column matrix.
   const direct =
@@ -165,6 +198,10 @@ export function convWeightGrad(x: Tensor, dy: Tensor, win: Window, group: number
   const P = inPositions(win);
   const xs = floats(x);
   const dys = floats(dy);
+  if (win.kernel.length === 2 && xs instanceof Float32Array && dys instanceof Float32Array) {
+    const fast = conv2dWeightGradWasm(shape2d(N, C, M, group, win), xs, dys);
+    if (fast) return output(fast, [M, Cg, ...win.kernel], x.dtype);
+  }
   const dw = computeBuffer(x.dtype, M * Cg * K);
   const cols = computeBuffer(x.dtype, Cg * K * L);
   for (let n = 0; n < N; n++) {

@@ -3,6 +3,8 @@
  * ((x - mean) / (sqrt(var) + 1e-9) over `axes`, as the ONNX function body) and LRN (local response
  * normalization across channels). Their gradients are first-order kernels in com.tessera.
  */
+import { lrnForward, lrnWasm } from '../../backends/cpu/lrn.js';
+import { allocate } from '../../runtime/dtype.js';
 import { TesseraError } from '../../runtime/errors.js';
 import { fmtShape, normAxis } from '../../runtime/shape.js';
 import type { Tensor } from '../../runtime/tensor.js';
@@ -140,7 +142,7 @@ registerOp({
   },
 });
 
-function lrnSetup(op: string, x: Tensor, attrs: Attrs) {
+function lrnAttrs(op: string, x: Tensor, attrs: Attrs) {
   expectFloat(op, 'X', x);
   if (x.ndim < 3)
     throw new TesseraError(
@@ -158,6 +160,11 @@ function lrnSetup(op: string, x: Tensor, attrs: Attrs) {
   const N = x.shape[0]!;
   const C = x.shape[1]!;
   const S = x.numel() / Math.max(1, N * C);
+  return { N, C, S, size, alpha, beta, bias };
+}
+
+function lrnSetup(op: string, x: Tensor, attrs: Attrs) {
+  const { N, C, S, size, alpha, beta, bias } = lrnAttrs(op, x, attrs);
   const lo = Math.floor((size - 1) / 2);
   const hi = Math.ceil((size - 1) / 2);
   const xs = floats(x);
@@ -176,6 +183,16 @@ function lrnSetup(op: string, x: Tensor, attrs: Attrs) {
   return { xs, base, N, C, S, lo, hi, alpha, beta, size };
 }
 
+/** LRN by its definition, element by element: the reference the fast path is tested against. */
+export function lrnReference(x: Tensor, attrs: Attrs, op = 'LRN'): Tensor {
+  const { xs, base, beta } = lrnSetup(op, x, attrs);
+  return output(
+    Float64Array.from(xs, (v, i) => v / base[i]! ** beta),
+    x.shape,
+    x.dtype,
+  );
+}
+
 registerOp({
   name: 'LRN',
   since: 1,
@@ -185,14 +202,17 @@ registerOp({
   kernels: {
     cpu: (inputs, attrs, ctx) => {
       const x = input(inputs, 0, ctx.op);
-      const { xs, base, beta } = lrnSetup(ctx.op, x, attrs);
-      return [
-        output(
-          Float64Array.from(xs, (v, i) => v / base[i]! ** beta),
-          x.shape,
-          x.dtype,
-        ),
-      ];
+      const p = lrnAttrs(ctx.op, x, attrs);
+      if (x.dtype === 'float32' || x.dtype === 'float64') {
+        // Sliding channel sums and no per-element Math.pow (src/backends/cpu/lrn.ts).
+        const xs = floats(x) as Float32Array | Float64Array;
+        const fast = xs instanceof Float32Array ? lrnWasm(xs, p) : null;
+        if (fast) return [output(fast, x.shape, x.dtype)];
+        const out = allocate(x.dtype, xs.length) as Float32Array | Float64Array;
+        lrnForward(xs, out, p);
+        return [output(out, x.shape, x.dtype)];
+      }
+      return [lrnReference(x, attrs, ctx.op)];
     },
   },
   grad: ({ inputs, attrs }, [dy]) => [

@@ -3,7 +3,7 @@
  * output) and GlobalMaxPool. The gradient scatters dY to the argmax positions with
  * com.tessera::FlatScatterAdd.
  */
-import { maxPool2d } from '../../backends/cpu/pool2d.js';
+import { globalPool, maxPool2d, pool2dOf } from '../../backends/cpu/pool2d.js';
 import { isGradEnabled, noGrad } from '../../runtime/autograd.js';
 import { type DType, fromNumbers, isFloat } from '../../runtime/dtype.js';
 import { TesseraError } from '../../runtime/errors.js';
@@ -91,14 +91,10 @@ function maxPool(
   if (storageOrder !== 0 && storageOrder !== 1) {
     throw new TesseraError('INVALID_ARGUMENT', `${op}: storage_order must be 0 or 1, got ${storageOrder}`);
   }
-  if (storageOrder === 0 && win.kernel.length === 2) {
-    // float NCHW: the direct 2-D loop (null when it does not apply).
-    const [kH, kW] = win.kernel as [number, number];
-    const [sH, sW] = win.strides as [number, number];
-    const [dH, dW] = win.dilations as [number, number];
-    const [pH, pW] = win.padsBegin as [number, number];
-    const [oH, oW] = win.outSize as [number, number];
-    const fast = maxPool2d(x, { kH, kW, sH, sW, dH, dW, pH, pW, oH, oW }, wantIndices);
+  // storage_order only changes Indices: without them the row-major fast path serves both.
+  if ((storageOrder === 0 || !wantIndices) && win.kernel.length === 2) {
+    // float NCHW: the direct 2-D loops (null when they do not apply).
+    const fast = maxPool2d(x, pool2dOf(win), wantIndices);
     if (fast) return fast;
   }
   return maxPoolTaps(x, windowTaps(win), win.outSize, storageOrder);
@@ -156,7 +152,8 @@ registerOp({
     cpu: (inputs, _attrs, ctx) => {
       const x = input(inputs, 0, ctx.op);
       expectDType(ctx.op, 'X', x, maxPoolable, 'a float, int8 or uint8 tensor');
-      return [maxPool(ctx.op, [x], globalSetup(ctx.op, x), false)[0]!];
+      expectSpatial(ctx.op, x);
+      return [globalPool(x, 'max') ?? maxPool(ctx.op, [x], globalSetup(ctx.op, x), false)[0]!];
     },
   },
   grad: ({ inputs }, [dy]) => {

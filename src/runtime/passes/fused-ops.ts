@@ -3,7 +3,10 @@
  * FusedMatMul run their base op and then an activation, both through the registry, so every backend
  * that has the two ops runs the fused one too, and autograd records the two inner ops as usual.
  */
+import { reluF32Wasm } from '../../backends/cpu/wasm/elementwise.js';
+import { convReluCpu } from '../../ops/nn/conv.js';
 import { type Attrs, dispatch1, type OpInputs, registerOp } from '../../ops/registry.js';
+import { isGradEnabled } from '../autograd.js';
 import { fromNumbers } from '../dtype.js';
 import { TesseraError } from '../errors.js';
 import { Tensor } from '../tensor.js';
@@ -62,8 +65,10 @@ function reluInPlace(y: Tensor, inputs: OpInputs): boolean {
   else relu64(d);
   return true;
 }
-// Math.max(0, v) as the Relu kernel computes it: -0 becomes +0, NaN stays NaN.
+// Math.max(0, v) as the Relu kernel computes it: -0 becomes +0, NaN stays NaN. Float32 runs the
+// branch-free WASM kernel when loaded (the JS loop mispredicts on about every other element).
 function relu32(d: Float32Array): void {
+  if (d.length >= 256 && reluF32Wasm(d, 0, d)) return;
   for (let i = 0; i < d.length; i++) if (d[i]! <= 0) d[i] = 0;
 }
 function relu64(d: Float64Array): void {
@@ -76,6 +81,15 @@ function fused(name: string, base: string) {
   ];
   // On the CPU, Relu runs in place on the base op's fresh output (no second buffer, no dispatch).
   const cpu = (inputs: OpInputs, attrs: Attrs) => {
+    // Conv + Relu: one WASM pass (float32 2-D), unless autograd has to record the two ops.
+    if (
+      base === 'Conv' &&
+      attrs.activation === 'Relu' &&
+      !(isGradEnabled() && inputs.some((t) => t?.requiresGrad))
+    ) {
+      const fast = convReluCpu(inputs, baseAttrs(attrs));
+      if (fast) return [fast];
+    }
     const y = dispatch1(base, inputs, baseAttrs(attrs));
     if (attrs.activation === 'Relu' && reluInPlace(y, inputs)) return [y];
     return [activate(y, attrs, name)];

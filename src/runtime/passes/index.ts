@@ -9,6 +9,8 @@ import './fused-ops.js';
 import { constantFolding } from './constant-folding.js';
 import { deadNodeElimination } from './dead-nodes.js';
 import { activationFusion } from './fuse-activation.js';
+import { addReluFusion } from './fuse-add-relu.js';
+import { channelAffineFusion } from './fuse-channel-affine.js';
 import { convBatchNormFusion } from './fuse-conv-bn.js';
 import { matMulAddFusion } from './fuse-matmul-add.js';
 import { shapeInference } from './shape-inference.js';
@@ -20,6 +22,8 @@ export type PassName =
   | 'deadNodeElimination'
   | 'convBatchNormFusion'
   | 'matMulAddFusion'
+  | 'channelAffineFusion'
+  | 'addReluFusion'
   | 'activationFusion'
   | 'shapeInference';
 
@@ -32,6 +36,8 @@ export interface PassContext {
    * constants: the session sets it when it runs an unfolded copy for feeds that override them.
    */
   foldOverridableInputs?: boolean;
+  /** The session's device (undefined: CPU): a fusion that only pays on the CPU skips the others. */
+  device?: string;
 }
 
 export interface GraphPass {
@@ -55,6 +61,8 @@ export const PASSES: readonly GraphPass[] = [
   { name: 'deadNodeElimination', level: 'basic', run: deadNodeElimination },
   { name: 'convBatchNormFusion', level: 'extended', run: convBatchNormFusion },
   { name: 'matMulAddFusion', level: 'extended', run: matMulAddFusion },
+  { name: 'channelAffineFusion', level: 'extended', run: channelAffineFusion },
+  { name: 'addReluFusion', level: 'extended', run: addReluFusion },
   { name: 'activationFusion', level: 'extended', run: activationFusion },
   { name: 'shapeInference', level: 'basic', run: shapeInference },
 ];
@@ -94,4 +102,12 @@ export {
   tryEvaluate,
   typeOfValue,
 } from './shape-inference.js';
-export { activationFusion, constantFolding, convBatchNormFusion, deadNodeElimination, matMulAddFusion };
+export {
+  activationFusion,
+  addReluFusion,
+  channelAffineFusion,
+  constantFolding,
+  convBatchNormFusion,
+  deadNodeElimination,
+  matMulAddFusion,
+};

@@ -156,6 +156,8 @@ const SAME_AS_INPUT = new Set([
   'Log',
   'Sqrt',
   'Relu',
+  'ChannelAffine', // com.tessera: X * scale + shift per channel
+  'AddRelu', // com.tessera: Relu(A + B), A and B of one shape
   'Sigmoid',
   'Tanh',
   'Erf',

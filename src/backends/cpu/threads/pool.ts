@@ -15,7 +15,7 @@ import { TesseraError } from '../../../runtime/errors.js';
 import type { WasmRuntime } from '../wasm/runtime.js';
 
 /** The exports a worker may run, by index (keep in sync with what kernels dispatch). */
-export const POOL_FUNCTIONS = ['sgemm'] as const;
+export const POOL_FUNCTIONS = ['sgemm', 'sgemmPacked', 'conv2dUnits', 'depthwise2dUnits'] as const;
 export type PoolFunction = (typeof POOL_FUNCTIONS)[number];
 
 export interface PoolJob {

@@ -1,12 +1,21 @@
 /**
- * Float32 2-D convolution in WASM memory: X is copied in once, each (image, group) is unfolded by
- * the WASM im2col (or read in place for a 1x1 kernel with unit strides and no padding), multiplied
- * by the weight (resident in WASM memory when the session marked it constant, see sgemm.ts) with
- * the GEMM, the bias (and a fused Relu) added in place, and Y copied out once. The TypeScript path
- * in src/ops/nn/conv.ts computes the same values and stays the reference (test/backends/).
+ * Float32 2-D convolution in WASM memory. X is copied in once and Y out once; the weight and bias
+ * are read in place when the session marked them constant (resident, see sgemm.ts). Two kernels
+ * (assembly/conv.ts), both run as ranges of work units on the calling thread or split across the
+ * worker pool when the product is large:
+ * - one input channel per group (depthwise, channel multiplier up to 24): a direct kernel over a
+ *   zero-padded copy of the input plane, SIMD over the output width, no im2col;
+ * - otherwise, per (image, group), the output positions are cut into tiles whose im2col block fits
+ *   in L2 and each tile is unfolded and multiplied by the GEMM straight into Y (a 1x1 kernel with
+ *   unit strides and no padding reads X in place), bias and Relu added while the tile is in cache.
+ * The weight gradient (conv2dWeightGradWasm) uses the same tiled im2col. The TypeScript path in
+ * src/ops/nn/conv.ts computes the same values and stays the reference (test/backends/).
  */
+import { allocate } from '../../../runtime/dtype.js';
+import { getNumThreads } from '../threads/config.js';
+import { MAX_JOBS, type PoolJob } from '../threads/pool.js';
 import { arena, wasm } from './runtime.js';
-import { gemmAt, residentOperand } from './sgemm.js';
+import { gemmAt, PARALLEL_MIN_MACS, residentOperand, workerPool } from './sgemm.js';
 
 export interface Conv2dShape {
   N: number;
@@ -29,6 +38,98 @@ export interface Conv2dShape {
   oW: number;
 }
 
+interface ConvExports {
+  conv2dUnits(params: number, u0: number, u1: number, scratch: number): void;
+  depthwise2dUnits(params: number, u0: number, u1: number, scratch: number): void;
+  conv2dScratchBytes(K: number, tile: number): number;
+  depthwiseScratchBytes(params: number): number;
+}
+
+/** Bytes of im2col tile a GEMM tile should read: well inside one core's L2, with the GEMM's panels. */
+const TILE_BYTES = 512 << 10;
+/**
+ * Widest tile: two of the GEMM's column blocks (NC = 512 in assembly/gemm.ts; the GEMM walks them
+ * in turn, repacking only the small A block). Measured on the K <= 128 and 1x1 layers this bounds
+ * (first convolutions of super_resolution, ultraface, squeezenet, resnet50; resnet50's 1x1): 512,
+ * 768, 1024 and 2048 within noise on one thread; on two, 512 (more, smaller jobs) was 2-5% slower
+ * on resnet50 and 768 equal to 1024.
+ */
+const MAX_TILE = 1024;
+/** Narrowest tile worth a GEMM call (packing A is paid once per tile). */
+const MIN_TILE = 32;
+/** The GEMM's micro-tile height: row blocks of a group are multiples of it. */
+const MR = 6;
+/** Each thread should get at least this many multiply-adds. */
+const MACS_PER_THREAD = 1 << 20;
+/** Jobs per thread when split: the pool hands them out as threads come free (busy machines). */
+const JOBS_PER_THREAD = 4;
+/** Parameter block length, in i32s (offsets P_* in assembly/conv.ts). */
+const PARAMS = 25;
+
+/** How a call is cut into work units: tiles of output positions and row blocks of output channels. */
+export interface ConvPlan {
+  /** Depthwise (one input channel per group): units are output planes. */
+  depthwise: boolean;
+  /** 1x1 kernel, unit strides, no padding: the GEMM reads X in place. */
+  direct: boolean;
+  tile: number;
+  tiles: number;
+  mRows: number;
+  mParts: number;
+  units: number;
+  threads: number;
+}
+
+/** The plan conv2dWasm follows for a shape with `maxThreads` threads available. */
+export function planConv2d(s: Conv2dShape, maxThreads = getNumThreads()): ConvPlan {
+  const Cg = s.C / s.group;
+  const Mg = s.M / s.group;
+  const K = Cg * s.kH * s.kW;
+  const L = s.oH * s.oW;
+  const macs = s.N * s.M * L * K;
+  const threads =
+    maxThreads <= 1 || macs < PARALLEL_MIN_MACS
+      ? 1
+      : Math.max(1, Math.min(maxThreads, Math.floor(macs / MACS_PER_THREAD)));
+  // One input channel per group, over several groups, and a few outputs each: the direct kernel.
+  // (A single group with one input channel is one GEMM with a short K, which measured as fast.)
+  const depthwise = Cg === 1 && s.group > 1 && Mg <= 4 * MR;
+  const direct =
+    s.kH === 1 &&
+    s.kW === 1 &&
+    s.sH === 1 &&
+    s.sW === 1 &&
+    s.pH === 0 &&
+    s.pW === 0 &&
+    s.oH === s.H &&
+    s.oW === s.W;
+  if (depthwise) {
+    const units = s.N * s.M;
+    return { depthwise, direct, tile: L, tiles: 1, mRows: Mg, mParts: 1, units, threads };
+  }
+  let tile = direct ? MAX_TILE : Math.floor(TILE_BYTES / (K * 4)) & ~7;
+  tile = Math.min(MAX_TILE, Math.max(MIN_TILE, tile));
+  let tiles = 1;
+  if (tile >= L) tile = L;
+  else {
+    // Even tiles (multiples of the GEMM's 8 columns) so no thread gets a sliver.
+    tiles = Math.ceil(L / tile);
+    tile = Math.min(tile, (Math.ceil(L / tiles) + 7) & ~7);
+    tiles = Math.ceil(L / tile);
+  }
+  // Too few tiles to keep every thread busy (deep layers: small maps, many channels): also cut
+  // each group's output channels into row blocks.
+  let mRows = Mg;
+  const base = s.N * s.group * tiles;
+  const want = threads > 1 ? threads * JOBS_PER_THREAD : 1;
+  if (base < want && Mg >= 4 * MR) {
+    const parts = Math.min(Math.ceil(want / base), Math.floor(Mg / (2 * MR)));
+    mRows = Math.ceil(Math.ceil(Mg / parts) / MR) * MR;
+  }
+  const mParts = Math.ceil(Mg / mRows);
+  return { depthwise, direct, tile, tiles, mRows, mParts, units: base * mParts, threads };
+}
+
 /**
  * Y [N, M, oH, oW] = conv(X, W) + B, then Relu when `relu`; null when the WASM kernels are not
  * loaded. X [N, C, H, W] and W [M, C/group, kH, kW] are dense float32 arrays; B has M values.
@@ -41,56 +142,122 @@ export function conv2dWasm(
   relu: boolean,
 ): Float32Array | null {
   if (!wasm || !arena) return null;
+  const ex = wasm.exports as unknown as ConvExports;
+  const Cg = s.C / s.group;
+  const K = Cg * s.kH * s.kW;
+  const L = s.oH * s.oW;
+  const xn = s.N * s.C * s.H * s.W;
+  // From the run's dead intermediates when there is one: a fresh large array costs page faults.
+  const y = allocate('float32', s.N * s.M * L) as Float32Array;
+  if (y.length === 0) return y;
+  const plan = planConv2d(s);
+  // Resident operands first: allocating one moves the scratch region.
+  let pw = residentOperand(w, 0, s.M, K, false);
+  let pb = b ? residentOperand(b, 0, 1, s.M, false) : 0;
+  arena.reset();
+  if (pw === undefined) {
+    pw = arena.alloc(s.M * K * 4);
+    arena.f32(pw, s.M * K).set(w.subarray(0, s.M * K));
+  }
+  if (b && pb === undefined) {
+    pb = arena.alloc(s.M * 4);
+    arena.f32(pb, s.M).set(b.subarray(0, s.M));
+  }
+  const px = arena.alloc(xn * 4);
+  const py = arena.alloc(y.length * 4);
+  const pp = arena.alloc(PARAMS * 4);
+  const params = [
+    px,
+    s.C,
+    s.H,
+    s.W,
+    s.kH,
+    s.kW,
+    s.oH,
+    s.oW,
+    s.sH,
+    s.sW,
+    s.dH,
+    s.dW,
+    s.pH,
+    s.pW,
+    s.M,
+    s.group,
+    pw,
+    pb ?? 0,
+    py,
+    relu ? 1 : 0,
+    plan.tile,
+    plan.tiles,
+    plan.mRows,
+    plan.mParts,
+    plan.direct ? 1 : 0,
+  ];
+  new Int32Array(wasm.memory.buffer, pp, PARAMS).set(params);
+  const jobs = plan.threads > 1 ? Math.min(plan.units, plan.threads * JOBS_PER_THREAD, MAX_JOBS) : 1;
+  const scratchBytes = plan.depthwise
+    ? ex.depthwiseScratchBytes(pp)
+    : ex.conv2dScratchBytes(plan.direct ? 0 : K, plan.tile);
+  const scratch: number[] = [];
+  for (let j = 0; j < jobs; j++) scratch.push(arena.alloc(scratchBytes));
+  // Views after the allocations: growing the memory replaces its buffer.
+  arena.f32(px, xn).set(x.subarray(0, xn));
+  const fn = plan.depthwise ? 'depthwise2dUnits' : 'conv2dUnits';
+  if (jobs === 1) ex[fn](pp, 0, plan.units, scratch[0]!);
+  else {
+    const list: PoolJob[] = [];
+    for (let j = 0; j < jobs; j++) {
+      const u0 = Math.round((j * plan.units) / jobs);
+      const u1 = Math.round(((j + 1) * plan.units) / jobs);
+      if (u1 > u0) list.push({ fn, args: [pp, u0, u1, scratch[j]!] });
+    }
+    workerPool()!.run(list, plan.threads - 1);
+  }
+  y.set(arena.f32(py, y.length));
+  return y;
+}
+
+/**
+ * dW [M, C/group, kH, kW] of a 2-D convolution with input X [N, C, H, W] and output gradient
+ * dY [N, M, oH, oW]: per image and group, tiles of output positions are unfolded by the WASM
+ * im2col and dW_g += dY_g[:, tile] cols_tile^T by the GEMM (split across the pool when large), so
+ * the unfolded matrix never exceeds a tile; null when the WASM kernels are not loaded.
+ */
+export function conv2dWeightGradWasm(s: Conv2dShape, x: Float32Array, dy: Float32Array): Float32Array | null {
+  if (!wasm || !arena) return null;
   const ex = wasm.exports as unknown as {
-    im2col2d(...a: number[]): void;
-    biasRelu(y: number, M: number, L: number, bias: number, relu: number): void;
+    im2colTile(...a: number[]): void;
   };
   const Cg = s.C / s.group;
   const Mg = s.M / s.group;
   const K = Cg * s.kH * s.kW;
   const L = s.oH * s.oW;
-  const P = s.H * s.W;
-  const y = new Float32Array(s.N * s.M * L);
-  if (y.length === 0) return y;
-  const pwRes = residentOperand(w, 0, s.M, K, false);
+  const xn = s.N * s.C * s.H * s.W;
+  const yn = s.N * s.M * L;
+  const dw = new Float32Array(s.M * K);
+  if (dw.length === 0 || s.N === 0 || L === 0) return dw;
+  const tile = Math.min(L, Math.max(MIN_TILE, Math.floor(TILE_BYTES / (K * 4)) & ~7));
   arena.reset();
-  let pw = pwRes;
-  if (pw === undefined) {
-    pw = arena.alloc(s.M * K * 4);
-    arena.f32(pw, s.M * K).set(w.subarray(0, s.M * K));
-  }
-  const px = arena.alloc(s.N * s.C * P * 4);
-  arena.f32(px, s.N * s.C * P).set(x.subarray(0, s.N * s.C * P));
-  const pb = b ? arena.alloc(s.M * 4) : 0;
-  if (b) arena.f32(pb, s.M).set(b.subarray(0, s.M));
-  const py = arena.alloc(y.length * 4);
-  const direct =
-    s.kH === 1 &&
-    s.kW === 1 &&
-    s.sH === 1 &&
-    s.sW === 1 &&
-    s.pH === 0 &&
-    s.pW === 0 &&
-    s.oH === s.H &&
-    s.oW === s.W;
-  const pcols = direct ? 0 : arena.alloc(K * L * 4);
+  const px = arena.alloc(xn * 4);
+  const pdy = arena.alloc(yn * 4);
+  const pdw = arena.alloc(dw.length * 4);
+  const pcols = arena.alloc(K * tile * 4);
+  arena.f32(px, xn).set(x.subarray(0, xn));
+  arena.f32(pdy, yn).set(dy.subarray(0, yn));
   for (let n = 0; n < s.N; n++) {
     for (let g = 0; g < s.group; g++) {
-      const xg = px + (n * s.C + g * Cg) * P * 4;
-      let pB = xg;
-      if (!direct) {
-        ex.im2col2d(xg, Cg, s.H, s.W, s.kH, s.kW, s.oH, s.oW, s.sH, s.sW, s.dH, s.dW, s.pH, s.pW, pcols);
-        pB = pcols;
+      const xg = px + (n * s.C + g * Cg) * s.H * s.W * 4;
+      for (let l0 = 0; l0 < L; l0 += tile) {
+        const nt = Math.min(tile, L - l0);
+        ex.im2colTile(xg, Cg, s.H, s.W, s.kH, s.kW, s.oW, s.sH, s.sW, s.dH, s.dW, s.pH, s.pW, l0, nt, pcols);
+        const pa = pdy + ((n * s.M + g * Mg) * L + l0) * 4;
+        // The first product of each group's rows writes dW, the rest accumulate.
+        const top = arena.mark();
+        gemmAt(Mg, K, nt, pa, L, 1, pcols, 1, nt, pdw + g * Mg * K * 4, K, n > 0 || l0 > 0);
+        arena.rewind(top);
       }
-      const pa = pw + g * Mg * K * 4;
-      const pc = py + (n * s.M + g * Mg) * L * 4;
-      // Scratch for the product sits above everything allocated so far; reclaimed per call.
-      const top = arena.mark();
-      gemmAt(Mg, L, K, pa, K, 1, pB, L, 1, pc, L, false);
-      arena.rewind(top);
     }
-    if (b || relu) ex.biasRelu(py + n * s.M * L * 4, s.M, L, pb, relu ? 1 : 0);
   }
-  y.set(arena.f32(py, y.length));
-  return y;
+  dw.set(arena.f32(pdw, dw.length));
+  return dw;
 }

@@ -3,7 +3,9 @@
  * Conv, ConvTranspose and the conv weight gradient via nn/gemm): float32 operands are copied into
  * the WASM memory, multiplied by the SIMD kernel (assembly/gemm.ts), split across the worker pool
  * when the product is large, and copied back. Callers keep their plain TypeScript loop for other
- * dtypes and for when the WASM build is not loaded (`sgemm` returns false).
+ * dtypes and for when the WASM build is not loaded (`sgemm` returns false). A constant right-hand
+ * operand (a session's weight) is packed once, in the order the micro-kernel reads it, and stays
+ * in WASM memory: later products neither copy nor pack it.
  */
 import { getNumThreads, MAX_THREADS } from '../threads/config.js';
 import { type PoolJob, WorkerPool } from '../threads/pool.js';
@@ -15,6 +17,30 @@ export const PARALLEL_MIN_MACS = 1 << 21;
 const MACS_PER_THREAD = 1 << 20;
 const MR = 6;
 const NR = 8;
+/** A column split of a packed product gives each thread at least this many NR-wide panels. */
+const MIN_PANELS_PER_THREAD = 4;
+
+/** The packed-B entry points of assembly/gemm.ts (runtime.ts types the plain ones). */
+interface PackedExports {
+  sgemmPackedBytes(K: number, N: number): number;
+  sgemmPackB(K: number, N: number, b: number, rsB: number, csB: number, dst: number): void;
+  sgemmPacked(
+    M: number,
+    N: number,
+    K: number,
+    a: number,
+    rsA: number,
+    csA: number,
+    bp: number,
+    np: number,
+    j0: number,
+    c: number,
+    ldc: number,
+    accumulate: number,
+    scratch: number,
+  ): void;
+}
+const packedExports = () => wasm!.exports as unknown as PackedExports;
 
 let pool: WorkerPool | null = null;
 
@@ -33,9 +59,10 @@ export async function shutdownThreads(): Promise<void> {
 /**
  * Weights resident in WASM memory. A session marks its float32 initializers' arrays constant
  * (`markConstant`); the first product that reads such an array copies its operand into a block
- * that stays (op(X) stored row-major, so a transposed weight is transposed once), and later
- * products read it in place instead of copying it in each call. A block is freed when its array is
- * garbage collected. Arrays marked constant must not be written afterwards.
+ * that stays (op(X) stored row-major, so a transposed weight is transposed once; or, for the right
+ * operand of `sgemm`, packed into the micro-kernel's panels), and later products read it in place
+ * instead of copying it in each call. A block is freed when its array is garbage collected. Arrays
+ * marked constant must not be written afterwards.
  */
 const constantArrays = new WeakSet<Float32Array>();
 const residentOf = new WeakMap<Float32Array, Map<string, number>>();
@@ -65,34 +92,22 @@ export function residentBytes(): number {
 }
 
 /**
- * The WASM pointer of op(X) [rows, cols] row-major for a constant X (stored [cols, rows] when
- * `trans`), copying it in on first use; undefined when X is not constant or the budget is spent.
- * Call before arena.reset() of the product (it may move the scratch region).
+ * The resident block of X under `key`, made by `fill(ptr)` on first use (`bytes` long); undefined
+ * when X is not constant or the budget is spent. Moves the arena's scratch region when it allocates.
  */
-export function residentOperand(
+function resident(
   X: Float32Array,
-  off: number,
-  rows: number,
-  cols: number,
-  trans: boolean,
+  key: string,
+  bytes: number,
+  fill: (p: number) => void,
 ): number | undefined {
   if (!arena || !constantArrays.has(X)) return undefined;
-  const key = `${off}:${rows}:${cols}:${trans ? 1 : 0}`;
   let m = residentOf.get(X);
   const hit = m?.get(key);
   if (hit !== undefined) return hit;
-  const n = rows * cols;
-  if (arena.residentBytes + n * 4 > MAX_RESIDENT_BYTES) return undefined;
-  const p = arena.allocResident(n * 4);
-  const dst = arena.f32(p, n);
-  if (!trans) dst.set(X.subarray(off, off + n));
-  else {
-    // X is [cols, rows]: dst[r, c] = X[c, r].
-    for (let c = 0; c < cols; c++) {
-      const src = off + c * rows;
-      for (let r = 0; r < rows; r++) dst[r * cols + c] = X[src + r]!;
-    }
-  }
+  if (arena.residentBytes + bytes > MAX_RESIDENT_BYTES) return undefined;
+  const p = arena.allocResident(bytes);
+  fill(p);
   if (!m) {
     m = new Map();
     residentOf.set(X, m);
@@ -104,8 +119,57 @@ export function residentOperand(
     blocksOf.set(X, blocks);
     freeOnCollect?.register(X, blocks);
   }
-  blocks.push([p, n * 4]);
+  blocks.push([p, bytes]);
   return p;
+}
+
+/**
+ * The WASM pointer of op(X) [rows, cols] row-major for a constant X (stored [cols, rows] when
+ * `trans`), copying it in on first use; undefined when X is not constant or the budget is spent.
+ * Call before arena.reset() of the product (it may move the scratch region).
+ */
+export function residentOperand(
+  X: Float32Array,
+  off: number,
+  rows: number,
+  cols: number,
+  trans: boolean,
+): number | undefined {
+  const n = rows * cols;
+  return resident(X, `${off}:${rows}:${cols}:${trans ? 1 : 0}`, n * 4, (p) => {
+    const dst = arena!.f32(p, n);
+    if (!trans) dst.set(X.subarray(off, off + n));
+    else {
+      // X is [cols, rows]: dst[r, c] = X[c, r].
+      for (let c = 0; c < cols; c++) {
+        const src = off + c * rows;
+        for (let r = 0; r < rows; r++) dst[r * cols + c] = X[src + r]!;
+      }
+    }
+  });
+}
+
+/**
+ * The WASM pointer of op(X) [K, N] for a constant X (stored [N, K] when `trans`) packed for
+ * `gemmPackedAt` (assembly/gemm.ts sgemmPackB), packing it on first use; undefined when X is not
+ * constant or the budget is spent. Call before arena.reset() of the product.
+ */
+export function residentPacked(
+  X: Float32Array,
+  off: number,
+  K: number,
+  N: number,
+  trans: boolean,
+): number | undefined {
+  if (!wasm || K <= 0 || N <= 0) return undefined;
+  const ex = packedExports();
+  return resident(X, `packed:${off}:${K}:${N}:${trans ? 1 : 0}`, ex.sgemmPackedBytes(K, N), (p) => {
+    // The operand as stored goes through scratch; the kernel's pack reads either layout.
+    arena!.reset();
+    const tmp = arena!.alloc(K * N * 4);
+    arena!.f32(tmp, K * N).set(X.subarray(off, off + K * N));
+    ex.sgemmPackB(K, N, tmp, trans ? 1 : N, trans ? K : 1, p);
+  });
 }
 
 /** Threads a product of this size uses. */
@@ -152,16 +216,15 @@ export function sgemm(
 ): boolean {
   if (!wasm || !arena) return false;
   if (M === 0 || N === 0) return true;
-  // Resident operands first: allocating one moves the scratch region.
+  // Resident operands first: allocating one moves the scratch region. A constant B is packed
+  // unless the product is one or two columns (those stream B as stored, see assembly/gemm.ts).
   const ra = residentOperand(A, aOff, M, K, transA);
-  const rb = residentOperand(B, bOff, K, N, transB);
+  const rp = N > 2 ? residentPacked(B, bOff, K, N, transB) : undefined;
+  const rb = rp === undefined ? residentOperand(B, bOff, K, N, transB) : undefined;
   arena.reset();
   let pa: number;
-  let pb: number;
   let rsA: number;
   let csA: number;
-  let rsB: number;
-  let csB: number;
   if (ra !== undefined) {
     pa = ra;
     rsA = K;
@@ -172,19 +235,25 @@ export function sgemm(
     rsA = transA ? 1 : K;
     csA = transA ? M : 1;
   }
-  if (rb !== undefined) {
-    pb = rb;
-    rsB = N;
-    csB = 1;
-  } else {
-    pb = arena.alloc(K * N * 4);
-    arena.f32(pb, K * N).set(B.subarray(bOff, bOff + K * N));
-    rsB = transB ? 1 : N;
-    csB = transB ? K : 1;
+  let pb = 0;
+  let rsB = 0;
+  let csB = 0;
+  if (rp === undefined) {
+    if (rb !== undefined) {
+      pb = rb;
+      rsB = N;
+      csB = 1;
+    } else {
+      pb = arena.alloc(K * N * 4);
+      arena.f32(pb, K * N).set(B.subarray(bOff, bOff + K * N));
+      rsB = transB ? 1 : N;
+      csB = transB ? K : 1;
+    }
   }
   const pc = arena.alloc(M * N * 4);
   if (accumulate) arena.f32(pc, M * N).set(C.subarray(cOff, cOff + M * N));
-  gemmAt(M, N, K, pa, rsA, csA, pb, rsB, csB, pc, N, accumulate);
+  if (rp !== undefined) gemmPackedAt(M, N, K, pa, rsA, csA, rp, pc, N, accumulate);
+  else gemmAt(M, N, K, pa, rsA, csA, pb, rsB, csB, pc, N, accumulate);
   C.set(arena.f32(pc, M * N), cOff);
   return true;
 }
@@ -215,6 +284,8 @@ export function gemmAt(
     ex.sgemm(M, N, K, pa, rsA, csA, pb, rsB, csB, pc, ldc, acc, arena!.alloc(scratchBytes));
     return;
   }
+  // Each thread packs the whole of the operand it does not split: split the longer side of C so
+  // the smaller operand is the one packed twice.
   const jobs: PoolJob[] = [];
   if (M >= N) {
     for (const [i0, i1] of split(M, threads, MR)) {
@@ -225,6 +296,47 @@ export function gemmAt(
     for (const [j0, j1] of split(N, threads, NR)) {
       const args = [M, j1 - j0, K, pa, rsA, csA, pb + j0 * csB * 4, rsB, csB, pc + j0 * 4, ldc, acc];
       jobs.push({ fn: 'sgemm', args: [...args, arena!.alloc(scratchBytes)] });
+    }
+  }
+  workerPool()!.run(jobs);
+}
+
+/**
+ * As gemmAt with B [K, N] packed by `residentPacked` at pbp. Split across threads by columns where
+ * each thread gets a few panels (it then reads only its share of B, which stays in its core's L2
+ * from one call to the next), else by rows.
+ */
+export function gemmPackedAt(
+  M: number,
+  N: number,
+  K: number,
+  pa: number,
+  rsA: number,
+  csA: number,
+  pbp: number,
+  pc: number,
+  ldc: number,
+  accumulate: boolean,
+): void {
+  const ex = packedExports();
+  const acc = accumulate ? 1 : 0;
+  const np = Math.ceil(N / NR) * NR;
+  const threads = threadsFor(M, N, K);
+  const scratchBytes = wasm!.exports.sgemmScratchBytes();
+  if (threads === 1) {
+    ex.sgemmPacked(M, N, K, pa, rsA, csA, pbp, np, 0, pc, ldc, acc, arena!.alloc(scratchBytes));
+    return;
+  }
+  const jobs: PoolJob[] = [];
+  if (np / NR >= threads * MIN_PANELS_PER_THREAD || M < threads * MR) {
+    for (const [j0, j1] of split(N, threads, NR)) {
+      const args = [M, j1 - j0, K, pa, rsA, csA, pbp, np, j0, pc + j0 * 4, ldc, acc];
+      jobs.push({ fn: 'sgemmPacked', args: [...args, arena!.alloc(scratchBytes)] });
+    }
+  } else {
+    for (const [i0, i1] of split(M, threads, MR)) {
+      const args = [i1 - i0, N, K, pa + i0 * rsA * 4, rsA, csA, pbp, np, 0, pc + i0 * ldc * 4, ldc, acc];
+      jobs.push({ fn: 'sgemmPacked', args: [...args, arena!.alloc(scratchBytes)] });
     }
   }
   workerPool()!.run(jobs);
