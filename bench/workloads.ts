@@ -121,10 +121,8 @@ function cnn(batch: number): Workload {
       const xt = tf.tensor4d(x.data, [batch, s.size, s.size, 1]);
       return async () => {
         const y = tf.tidy(() => {
-          const conv = (t: any, k: any, c: number, hw: number) =>
-            tf.conv3d(t.reshape([batch, 1, hw, hw, c]), k, 1, 'same').reshape([batch, hw, hw, -1]);
-          let h = tf.maxPool(tf.relu(conv(xt, k1, 1, s.size).add(c1b)) as any, 2, 2, 'valid');
-          h = tf.maxPool(tf.relu(conv(h, k2, s.c1, s.size / 2).add(c2b)) as any, 2, 2, 'valid');
+          let h = tf.maxPool(tf.relu(tf.conv2d(xt, k1 as any, 1, 'same').add(c1b)) as any, 2, 2, 'valid');
+          h = tf.maxPool(tf.relu(tf.conv2d(h as any, k2 as any, 1, 'same').add(c2b)) as any, 2, 2, 'valid');
           // Flatten in NCHW order, as the ONNX model does.
           const f = tf.transpose(h, [0, 3, 1, 2]).reshape([batch, flat]);
           return tf.matMul(tf.relu(tf.matMul(f, w1, false, true).add(b1)), w2, false, true).add(b2);
