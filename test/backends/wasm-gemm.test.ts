@@ -363,6 +363,73 @@ test('a constant B is packed once, kept resident, and gives the result of a non-
   }
 });
 
+test('one constant array read under alternating offsets, shapes and layouts gets the right block each time', () => {
+  // The resident lookup remembers each array's last block: switching between blocks of one array
+  // (offsets, transposed or not, packed or streamed for N <= 2, as A or as B) must not reuse it.
+  const W = rnd(4000);
+  markConstant(W);
+  const plain = Float32Array.from(W);
+  const cases: [number, number, number, number, boolean, boolean][] = [];
+  for (let i = 0; i < 12; i++) {
+    // [M, N, K, offset, transB, W is A]
+    cases.push([
+      randInt(1, 9),
+      randInt(1, 37),
+      randInt(1, 53),
+      randInt(0, 1500),
+      gen.uniform() < 0.5,
+      gen.uniform() < 0.3,
+    ]);
+  }
+  cases.push(
+    [1, 2, 41, 7, true, false],
+    [1, 2, 41, 7, false, false],
+    [3, 11, 41, 7, false, false],
+    // Same shape and layout, other offsets: only the offset tells the blocks apart.
+    [2, 13, 29, 0, false, false],
+    [2, 13, 29, 100, false, false],
+    [2, 13, 29, 100, true, false],
+    [3, 5, 17, 0, false, true],
+    [3, 5, 17, 60, false, true],
+  );
+  for (let round = 0; round < 3; round++) {
+    for (const [M, N, K, off, transB, asA] of cases) {
+      const what = `${M}x${N}x${K} off ${off} transB ${transB} ${asA ? 'as A' : 'as B'} round ${round}`;
+      const C = new Float32Array(M * N);
+      if (asA) {
+        const B = rnd(K * N);
+        assert.ok(sgemm(false, transB, M, N, K, W, off, B, 0, C, 0, false));
+        assertNear(C, reference(false, transB, M, N, K, plain.slice(off, off + M * K), B), K, what);
+      } else {
+        const A = rnd(M * K);
+        assert.ok(sgemm(false, transB, M, N, K, A, 0, W, off, C, 0, false));
+        assertNear(C, reference(false, transB, M, N, K, A, plain.slice(off, off + K * N)), K, what);
+      }
+    }
+  }
+});
+
+test('copies in and out stay right when a product grows the WASM memory past the view of the last one', () => {
+  const small = (K: number, N: number) => {
+    const A = rnd(3 * K);
+    const B = rnd(K * N);
+    const C = new Float32Array(3 * N);
+    assert.ok(sgemm(false, false, 3, N, K, A, 0, B, 0, C, 0, false));
+    assertNear(C, reference(false, false, 3, N, K, A, B), K, `3x${N}x${K}`);
+  };
+  small(7, 9);
+  // B alone (copied per call, not constant) is larger than the whole memory now.
+  const K = 33;
+  const N = Math.ceil(wasm!.memory.buffer.byteLength / 4 / K) + 19;
+  const A = rnd(2 * K);
+  const B = rnd(K * N);
+  const C0 = rnd(2 * N);
+  const C = Float32Array.from(C0);
+  assert.ok(sgemm(false, false, 2, N, K, A, 0, B, 0, C, 0, true));
+  assertNear(C, reference(false, false, 2, N, K, A, B, C0), K, `2x${N}x${K} after growing`);
+  small(5, 11);
+});
+
 test('products with a packed B split across threads (by columns or by rows) give the single-thread bits', () => {
   const saved = getNumThreads();
   try {

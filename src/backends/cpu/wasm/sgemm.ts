@@ -76,6 +76,54 @@ const freeOnCollect =
     : null;
 const blocksOf = new WeakMap<Float32Array, [number, number][]>();
 
+/**
+ * The last block each constant array was asked for, by its numeric key (kind, offset, shape,
+ * transposition): a session asks for the same one on every run, so this skips building the string
+ * key and the Map lookup of `resident`.
+ */
+interface LastBlock {
+  packed: boolean;
+  off: number;
+  rows: number;
+  cols: number;
+  trans: boolean;
+  ptr: number;
+}
+const lastBlockOf = new WeakMap<Float32Array, LastBlock>();
+
+/** The block of X last recorded under this key by `remember`, if it is the same one. */
+function lastBlock(
+  X: Float32Array,
+  packed: boolean,
+  off: number,
+  rows: number,
+  cols: number,
+  trans: boolean,
+): number | undefined {
+  const l = lastBlockOf.get(X);
+  return l !== undefined &&
+    l.packed === packed &&
+    l.off === off &&
+    l.rows === rows &&
+    l.cols === cols &&
+    l.trans === trans
+    ? l.ptr
+    : undefined;
+}
+
+function remember(
+  X: Float32Array,
+  packed: boolean,
+  off: number,
+  rows: number,
+  cols: number,
+  trans: boolean,
+  ptr: number | undefined,
+): number | undefined {
+  if (ptr !== undefined) lastBlockOf.set(X, { packed, off, rows, cols, trans, ptr });
+  return ptr;
+}
+
 /** Declares `a` read-only from now on, so products may keep it resident in WASM memory. */
 export function markConstant(a: Float32Array): void {
   constantArrays.add(a);
@@ -135,8 +183,11 @@ export function residentOperand(
   cols: number,
   trans: boolean,
 ): number | undefined {
+  if (!constantArrays.has(X)) return undefined;
+  const last = lastBlock(X, false, off, rows, cols, trans);
+  if (last !== undefined) return last;
   const n = rows * cols;
-  return resident(X, `${off}:${rows}:${cols}:${trans ? 1 : 0}`, n * 4, (p) => {
+  const p = resident(X, `${off}:${rows}:${cols}:${trans ? 1 : 0}`, n * 4, (p) => {
     const dst = arena!.f32(p, n);
     if (!trans) dst.set(X.subarray(off, off + n));
     else {
@@ -147,6 +198,7 @@ export function residentOperand(
       }
     }
   });
+  return remember(X, false, off, rows, cols, trans, p);
 }
 
 /**
@@ -161,15 +213,30 @@ export function residentPacked(
   N: number,
   trans: boolean,
 ): number | undefined {
-  if (!wasm || K <= 0 || N <= 0) return undefined;
+  if (!wasm || K <= 0 || N <= 0 || !constantArrays.has(X)) return undefined;
+  const last = lastBlock(X, true, off, K, N, trans);
+  if (last !== undefined) return last;
   const ex = packedExports();
-  return resident(X, `packed:${off}:${K}:${N}:${trans ? 1 : 0}`, ex.sgemmPackedBytes(K, N), (p) => {
+  const p = resident(X, `packed:${off}:${K}:${N}:${trans ? 1 : 0}`, ex.sgemmPackedBytes(K, N), (p) => {
     // The operand as stored goes through scratch; the kernel's pack reads either layout.
     arena!.reset();
     const tmp = arena!.alloc(K * N * 4);
     arena!.f32(tmp, K * N).set(X.subarray(off, off + K * N));
     ex.sgemmPackB(K, N, tmp, trans ? 1 : N, trans ? K : 1, p);
   });
+  return remember(X, true, off, K, N, trans, p);
+}
+
+/**
+ * A view of the whole WASM memory for the per-call copies of `sgemm`, made again only when the
+ * memory has grown past it: reading `memory.buffer` of a shared memory makes a new buffer object
+ * each time, which costs more than copying a batch-1 operand. The view of a shared memory stays
+ * valid after a grow (it just does not reach the new pages).
+ */
+let heap: Float32Array<ArrayBufferLike> = new Float32Array(0);
+function heapTo(endPtr: number): Float32Array<ArrayBufferLike> {
+  if (heap.byteLength < endPtr) heap = new Float32Array(wasm!.memory.buffer);
+  return heap;
 }
 
 /** Threads a product of this size uses. */
@@ -231,7 +298,7 @@ export function sgemm(
     csA = 1;
   } else {
     pa = arena.alloc(M * K * 4);
-    arena.f32(pa, M * K).set(A.subarray(aOff, aOff + M * K));
+    heapTo(pa + M * K * 4).set(A.subarray(aOff, aOff + M * K), pa >> 2);
     rsA = transA ? 1 : K;
     csA = transA ? M : 1;
   }
@@ -245,16 +312,16 @@ export function sgemm(
       csB = 1;
     } else {
       pb = arena.alloc(K * N * 4);
-      arena.f32(pb, K * N).set(B.subarray(bOff, bOff + K * N));
+      heapTo(pb + K * N * 4).set(B.subarray(bOff, bOff + K * N), pb >> 2);
       rsB = transB ? 1 : N;
       csB = transB ? K : 1;
     }
   }
   const pc = arena.alloc(M * N * 4);
-  if (accumulate) arena.f32(pc, M * N).set(C.subarray(cOff, cOff + M * N));
+  if (accumulate) heapTo(pc + M * N * 4).set(C.subarray(cOff, cOff + M * N), pc >> 2);
   if (rp !== undefined) gemmPackedAt(M, N, K, pa, rsA, csA, rp, pc, N, accumulate);
   else gemmAt(M, N, K, pa, rsA, csA, pb, rsB, csB, pc, N, accumulate);
-  C.set(arena.f32(pc, M * N), cOff);
+  C.set(heapTo(pc + M * N * 4).subarray(pc >> 2, (pc >> 2) + M * N), cOff);
   return true;
 }
 

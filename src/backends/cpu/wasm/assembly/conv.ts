@@ -355,8 +355,38 @@ function padPlane(src: usize, H: i32, W: i32, pH: i32, pW: i32, Hp: i32, Wp: i32
 }
 
 /**
- * One output plane of a 3x3 depthwise kernel over a padded plane: eight outputs per step in two
- * registers, the nine weights held as splats. Inlined per stride so the loads are specialized.
+ * y[0, n) <- the first n (1..8) lanes of the eight outputs (a0, a1): whole registers where they fit,
+ * then a pair and a single lane, so no store passes the end of the row (the next plane may be
+ * another job's).
+ */
+// @ts-ignore: decorator
+@inline
+function storeOutputs(y: usize, n: i32, a0: v128, a1: v128): void {
+  if (n >= 8) {
+    v128.store(y, a0);
+    v128.store(y, a1, 16);
+    return;
+  }
+  let v = a0;
+  if (n >= 4) {
+    v128.store(y, a0);
+    y += 16;
+    n -= 4;
+    v = a1;
+  }
+  if (n & 2) {
+    v128.store64_lane(y, v, 0);
+    y += 8;
+    v = v128.shuffle<f32>(v, v, 2, 3, 2, 3);
+  }
+  if (n & 1) v128.store32_lane(y, v, 0);
+}
+
+/**
+ * One output plane of a 3x3 depthwise kernel over a padded plane: two output rows at a time, eight
+ * outputs of each per step in four registers (four independent multiply-add chains hide the
+ * latency even on the 7- and 14-wide maps of small networks), the nine weights held as splats, and
+ * a last odd row alone. Inlined per stride so the loads are specialized.
  */
 function depthwise3x3<S>(
   x: usize,
@@ -371,7 +401,6 @@ function depthwise3x3<S>(
   dW: i32,
   relu: i32,
   y: usize,
-  tmp: usize,
 ): void {
   const w0 = v128.load32_splat(wt);
   const w1 = v128.load32_splat(wt, 4);
@@ -389,59 +418,69 @@ function depthwise3x3<S>(
   const st = strideOf<S>(sW);
   const half = <usize>(st * 4) << 2;
   const stepB = <usize>(st * 8) << 2;
-  for (let oh = 0; oh < oH; oh++) {
+  const nextB = <usize>sH * rowB; // from one output row's input rows to the next's
+  const oWB = <usize>oW << 2;
+  let oh = 0;
+  for (; oh + 2 <= oH; oh += 2) {
+    const r0 = x + <usize>(oh * sH) * rowB;
+    const r1 = r0 + dhB;
+    const r2 = r1 + dhB;
+    const q0 = r0 + nextB;
+    const q1 = q0 + dhB;
+    const q2 = q1 + dhB;
+    const yr = y + (<usize>(oh * oW) << 2);
+    let o: usize = 0;
+    for (let ow = 0; ow < oW; ow += 8) {
+      let a0 = madd(w0, load4<S>(r0 + o, sW), bv);
+      let a1 = madd(w0, load4<S>(r0 + o + half, sW), bv);
+      let c0 = madd(w0, load4<S>(q0 + o, sW), bv);
+      let c1 = madd(w0, load4<S>(q0 + o + half, sW), bv);
+      a0 = madd(w1, load4<S>(r0 + o + dwB, sW), a0);
+      a1 = madd(w1, load4<S>(r0 + o + dwB + half, sW), a1);
+      c0 = madd(w1, load4<S>(q0 + o + dwB, sW), c0);
+      c1 = madd(w1, load4<S>(q0 + o + dwB + half, sW), c1);
+      a0 = madd(w2, load4<S>(r0 + o + 2 * dwB, sW), a0);
+      a1 = madd(w2, load4<S>(r0 + o + 2 * dwB + half, sW), a1);
+      c0 = madd(w2, load4<S>(q0 + o + 2 * dwB, sW), c0);
+      c1 = madd(w2, load4<S>(q0 + o + 2 * dwB + half, sW), c1);
+      a0 = madd(w3, load4<S>(r1 + o, sW), a0);
+      a1 = madd(w3, load4<S>(r1 + o + half, sW), a1);
+      c0 = madd(w3, load4<S>(q1 + o, sW), c0);
+      c1 = madd(w3, load4<S>(q1 + o + half, sW), c1);
+      a0 = madd(w4, load4<S>(r1 + o + dwB, sW), a0);
+      a1 = madd(w4, load4<S>(r1 + o + dwB + half, sW), a1);
+      c0 = madd(w4, load4<S>(q1 + o + dwB, sW), c0);
+      c1 = madd(w4, load4<S>(q1 + o + dwB + half, sW), c1);
+      a0 = madd(w5, load4<S>(r1 + o + 2 * dwB, sW), a0);
+      a1 = madd(w5, load4<S>(r1 + o + 2 * dwB + half, sW), a1);
+      c0 = madd(w5, load4<S>(q1 + o + 2 * dwB, sW), c0);
+      c1 = madd(w5, load4<S>(q1 + o + 2 * dwB + half, sW), c1);
+      a0 = madd(w6, load4<S>(r2 + o, sW), a0);
+      a1 = madd(w6, load4<S>(r2 + o + half, sW), a1);
+      c0 = madd(w6, load4<S>(q2 + o, sW), c0);
+      c1 = madd(w6, load4<S>(q2 + o + half, sW), c1);
+      a0 = madd(w7, load4<S>(r2 + o + dwB, sW), a0);
+      a1 = madd(w7, load4<S>(r2 + o + dwB + half, sW), a1);
+      c0 = madd(w7, load4<S>(q2 + o + dwB, sW), c0);
+      c1 = madd(w7, load4<S>(q2 + o + dwB + half, sW), c1);
+      a0 = madd(w8, load4<S>(r2 + o + 2 * dwB, sW), a0);
+      a1 = madd(w8, load4<S>(r2 + o + 2 * dwB + half, sW), a1);
+      c0 = madd(w8, load4<S>(q2 + o + 2 * dwB, sW), c0);
+      c1 = madd(w8, load4<S>(q2 + o + 2 * dwB + half, sW), c1);
+      const yo = yr + (<usize>ow << 2);
+      const n = oW - ow;
+      storeOutputs(yo, n, reluV(a0, relu), reluV(a1, relu));
+      storeOutputs(yo + oWB, n, reluV(c0, relu), reluV(c1, relu));
+      o += stepB;
+    }
+  }
+  if (oh < oH) {
     const r0 = x + <usize>(oh * sH) * rowB;
     const r1 = r0 + dhB;
     const r2 = r1 + dhB;
     const yr = y + (<usize>(oh * oW) << 2);
     let o: usize = 0;
-    let ow = 0;
-    // Sixteen outputs per step: four independent chains hide the multiply-add latency.
-    for (; ow + 16 <= oW; ow += 16) {
-      let a0 = madd(w0, load4<S>(r0 + o, sW), bv);
-      let a1 = madd(w0, load4<S>(r0 + o + half, sW), bv);
-      let a2 = madd(w0, load4<S>(r0 + o + 2 * half, sW), bv);
-      let a3 = madd(w0, load4<S>(r0 + o + 3 * half, sW), bv);
-      a0 = madd(w1, load4<S>(r0 + o + dwB, sW), a0);
-      a1 = madd(w1, load4<S>(r0 + o + dwB + half, sW), a1);
-      a2 = madd(w1, load4<S>(r0 + o + dwB + 2 * half, sW), a2);
-      a3 = madd(w1, load4<S>(r0 + o + dwB + 3 * half, sW), a3);
-      a0 = madd(w2, load4<S>(r0 + o + 2 * dwB, sW), a0);
-      a1 = madd(w2, load4<S>(r0 + o + 2 * dwB + half, sW), a1);
-      a2 = madd(w2, load4<S>(r0 + o + 2 * dwB + 2 * half, sW), a2);
-      a3 = madd(w2, load4<S>(r0 + o + 2 * dwB + 3 * half, sW), a3);
-      a0 = madd(w3, load4<S>(r1 + o, sW), a0);
-      a1 = madd(w3, load4<S>(r1 + o + half, sW), a1);
-      a2 = madd(w3, load4<S>(r1 + o + 2 * half, sW), a2);
-      a3 = madd(w3, load4<S>(r1 + o + 3 * half, sW), a3);
-      a0 = madd(w4, load4<S>(r1 + o + dwB, sW), a0);
-      a1 = madd(w4, load4<S>(r1 + o + dwB + half, sW), a1);
-      a2 = madd(w4, load4<S>(r1 + o + dwB + 2 * half, sW), a2);
-      a3 = madd(w4, load4<S>(r1 + o + dwB + 3 * half, sW), a3);
-      a0 = madd(w5, load4<S>(r1 + o + 2 * dwB, sW), a0);
-      a1 = madd(w5, load4<S>(r1 + o + 2 * dwB + half, sW), a1);
-      a2 = madd(w5, load4<S>(r1 + o + 2 * dwB + 2 * half, sW), a2);
-      a3 = madd(w5, load4<S>(r1 + o + 2 * dwB + 3 * half, sW), a3);
-      a0 = madd(w6, load4<S>(r2 + o, sW), a0);
-      a1 = madd(w6, load4<S>(r2 + o + half, sW), a1);
-      a2 = madd(w6, load4<S>(r2 + o + 2 * half, sW), a2);
-      a3 = madd(w6, load4<S>(r2 + o + 3 * half, sW), a3);
-      a0 = madd(w7, load4<S>(r2 + o + dwB, sW), a0);
-      a1 = madd(w7, load4<S>(r2 + o + dwB + half, sW), a1);
-      a2 = madd(w7, load4<S>(r2 + o + dwB + 2 * half, sW), a2);
-      a3 = madd(w7, load4<S>(r2 + o + dwB + 3 * half, sW), a3);
-      a0 = madd(w8, load4<S>(r2 + o + 2 * dwB, sW), a0);
-      a1 = madd(w8, load4<S>(r2 + o + 2 * dwB + half, sW), a1);
-      a2 = madd(w8, load4<S>(r2 + o + 2 * dwB + 2 * half, sW), a2);
-      a3 = madd(w8, load4<S>(r2 + o + 2 * dwB + 3 * half, sW), a3);
-      const yo = yr + (<usize>ow << 2);
-      v128.store(yo, reluV(a0, relu));
-      v128.store(yo, reluV(a1, relu), 16);
-      v128.store(yo, reluV(a2, relu), 32);
-      v128.store(yo, reluV(a3, relu), 48);
-      o += stepB << 1;
-    }
-    for (; ow < oW; ow += 8) {
+    for (let ow = 0; ow < oW; ow += 8) {
       let a0 = madd(w0, load4<S>(r0 + o, sW), bv);
       let a1 = madd(w0, load4<S>(r0 + o + half, sW), bv);
       a0 = madd(w1, load4<S>(r0 + o + dwB, sW), a0);
@@ -460,18 +499,73 @@ function depthwise3x3<S>(
       a1 = madd(w7, load4<S>(r2 + o + dwB + half, sW), a1);
       a0 = madd(w8, load4<S>(r2 + o + 2 * dwB, sW), a0);
       a1 = madd(w8, load4<S>(r2 + o + 2 * dwB + half, sW), a1);
-      a0 = reluV(a0, relu);
-      a1 = reluV(a1, relu);
-      if (ow + 8 <= oW) {
-        v128.store(yr + (<usize>ow << 2), a0);
-        v128.store(yr + (<usize>ow << 2), a1, 16);
-      } else {
-        v128.store(tmp, a0);
-        v128.store(tmp, a1, 16);
-        copyF32(yr + (<usize>ow << 2), tmp, oW - ow);
-      }
+      storeOutputs(yr + (<usize>ow << 2), oW - ow, reluV(a0, relu), reluV(a1, relu));
       o += stepB;
     }
+  }
+}
+
+/**
+ * Adds input row r's three taps (x at r, r + dW, r + 2 dW and 16 bytes on) times weights wa, wb, wc
+ * to the eight outputs (a0, a1).
+ */
+// @ts-ignore: decorator
+@inline
+function tapRow(r: usize, dwB: usize, wa: v128, wb: v128, wc: v128, acc: v128): v128 {
+  return madd(wc, v128.load(r + 2 * dwB), madd(wb, v128.load(r + dwB), madd(wa, v128.load(r), acc)));
+}
+
+/**
+ * depthwise3x3 for unit strides and row dilation 1: output rows oh and oh + 1 read input rows
+ * oh .. oh + 3, so each of the four is loaded once per step and used by both rows (24 loads for 36
+ * multiply-adds instead of 36).
+ */
+function depthwise3x3s1(x: usize, Wp: i32, wt: usize, b: f32, oH: i32, oW: i32, dW: i32, relu: i32, y: usize): void {
+  const w0 = v128.load32_splat(wt);
+  const w1 = v128.load32_splat(wt, 4);
+  const w2 = v128.load32_splat(wt, 8);
+  const w3 = v128.load32_splat(wt, 12);
+  const w4 = v128.load32_splat(wt, 16);
+  const w5 = v128.load32_splat(wt, 20);
+  const w6 = v128.load32_splat(wt, 24);
+  const w7 = v128.load32_splat(wt, 28);
+  const w8 = v128.load32_splat(wt, 32);
+  const bv = f32x4.splat(b);
+  const rowB = <usize>Wp << 2;
+  const dwB = <usize>dW << 2;
+  const oWB = <usize>oW << 2;
+  let oh = 0;
+  for (; oh + 2 <= oH; oh += 2) {
+    const r0 = x + <usize>oh * rowB;
+    const r1 = r0 + rowB;
+    const r2 = r1 + rowB;
+    const r3 = r2 + rowB;
+    const yr = y + (<usize>(oh * oW) << 2);
+    let o: usize = 0;
+    for (let ow = 0; ow < oW; ow += 8) {
+      // Row oh: input rows 0..2 with weight rows 0..2; row oh + 1: input rows 1..3.
+      let a0 = tapRow(r0 + o, dwB, w0, w1, w2, bv);
+      let a1 = tapRow(r0 + o + 16, dwB, w0, w1, w2, bv);
+      let c0 = tapRow(r1 + o, dwB, w0, w1, w2, bv);
+      let c1 = tapRow(r1 + o + 16, dwB, w0, w1, w2, bv);
+      a0 = tapRow(r1 + o, dwB, w3, w4, w5, a0);
+      a1 = tapRow(r1 + o + 16, dwB, w3, w4, w5, a1);
+      c0 = tapRow(r2 + o, dwB, w3, w4, w5, c0);
+      c1 = tapRow(r2 + o + 16, dwB, w3, w4, w5, c1);
+      a0 = tapRow(r2 + o, dwB, w6, w7, w8, a0);
+      a1 = tapRow(r2 + o + 16, dwB, w6, w7, w8, a1);
+      c0 = tapRow(r3 + o, dwB, w6, w7, w8, c0);
+      c1 = tapRow(r3 + o + 16, dwB, w6, w7, w8, c1);
+      const yo = yr + (<usize>ow << 2);
+      const n = oW - ow;
+      storeOutputs(yo, n, reluV(a0, relu), reluV(a1, relu));
+      storeOutputs(yo + oWB, n, reluV(c0, relu), reluV(c1, relu));
+      o += 32;
+    }
+  }
+  // The last odd row: the general kernel's single-row path on that row alone.
+  if (oh < oH) {
+    depthwise3x3<u8>(x + <usize>oh * rowB, Wp, wt, b, 1, oW, 1, 1, 1, dW, relu, y + (<usize>(oh * oW) << 2));
   }
 }
 
@@ -576,9 +670,10 @@ export function depthwise2dUnits(p: usize, u0: i32, u1: i32, scratch: usize): vo
     const b: f32 = bias != 0 ? load<f32>(bias + (<usize>m << 2)) : 0;
     const y = <usize>prm(p, P_Y) + (<usize>(u * oH * oW) << 2);
     if (is3x3) {
-      if (sW == 1) depthwise3x3<u8>(scratch, Wp, wt, b, oH, oW, sH, 1, dH, dW, relu, y, tmp);
-      else if (sW == 2) depthwise3x3<u16>(scratch, Wp, wt, b, oH, oW, sH, 2, dH, dW, relu, y, tmp);
-      else depthwise3x3<u64>(scratch, Wp, wt, b, oH, oW, sH, sW, dH, dW, relu, y, tmp);
+      if (sW == 1 && sH == 1 && dH == 1) depthwise3x3s1(scratch, Wp, wt, b, oH, oW, dW, relu, y);
+      else if (sW == 1) depthwise3x3<u8>(scratch, Wp, wt, b, oH, oW, sH, 1, dH, dW, relu, y);
+      else if (sW == 2) depthwise3x3<u16>(scratch, Wp, wt, b, oH, oW, sH, 2, dH, dW, relu, y);
+      else depthwise3x3<u64>(scratch, Wp, wt, b, oH, oW, sH, sW, dH, dW, relu, y);
     } else {
       if (sW == 1) depthwiseAny<u8>(scratch, Wp, wt, b, kH, kW, oH, oW, sH, 1, dH, dW, relu, y, tmp);
       else if (sW == 2) depthwiseAny<u16>(scratch, Wp, wt, b, kH, kW, oH, oW, sH, 2, dH, dW, relu, y, tmp);
