@@ -15,7 +15,7 @@
 // block (KC x NC, 1 MiB) in L2 with the C rows they update; the former 120 x 256 x 1024 blocking
 // lost 10% at N = 1024. Unrolling the k loop (V8 hoists the second step's loads and spills) and
 // packing A pre-broadcast (no gain) were slower or equal.
-import { madd } from './simd';
+import { copyF32, madd, zeroF32 } from './simd';
 
 const MR: i32 = 6;
 const NR: i32 = 8;
@@ -571,33 +571,6 @@ function edgeOut(tmp: usize, c: usize, ldcB: usize, mr: i32, nr: i32): void {
     }
     for (; j < nr; j++) store<f32>(d + (<usize>j << 2), load<f32>(s + (<usize>j << 2)));
   }
-}
-
-/** dst[0, n) <- src[0, n), floats: a loop for short runs (memory.copy is a runtime call). */
-// @ts-ignore: decorator
-@inline
-function copyF32(dst: usize, src: usize, n: i32): void {
-  if (n >= 64) {
-    memory.copy(dst, src, <usize>n << 2);
-    return;
-  }
-  let i = 0;
-  for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), v128.load(src + (<usize>i << 2)));
-  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)));
-}
-
-/** dst[0, n) <- 0, floats: a loop for short runs (memory.fill is a runtime call). */
-// @ts-ignore: decorator
-@inline
-function zeroF32(dst: usize, n: i32): void {
-  if (n >= 64) {
-    memory.fill(dst, 0, <usize>n << 2);
-    return;
-  }
-  const z = f32x4.splat(0);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), z);
-  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), 0);
 }
 
 /** Whether `gemv` takes a product of this layout (else it goes through the blocked path). */
