@@ -20,32 +20,14 @@ import { noGrad } from '../../src/runtime/autograd.js';
 import { Generator } from '../../src/runtime/random.js';
 import { InferenceSession } from '../../src/runtime/session.js';
 import { Tensor } from '../../src/runtime/tensor.js';
+import { type ConvSpec, outDim } from './conv-spec.js';
 
 const gen = new Generator(9173);
 const rnd = (n: number) => Float32Array.from({ length: n }, () => gen.uniform() * 2 - 1);
 const randInt = (lo: number, hi: number) => lo + Math.floor(gen.uniform() * (hi - lo + 1));
 const pick = <T>(xs: readonly T[]) => xs[randInt(0, xs.length - 1)]!;
 
-interface Spec {
-  N: number;
-  C: number;
-  H: number;
-  W: number;
-  M: number;
-  group: number;
-  kH: number;
-  kW: number;
-  sH: number;
-  sW: number;
-  dH: number;
-  dW: number;
-  pH: number;
-  pW: number;
-  peH: number;
-  peW: number;
-}
-const outDim = (n: number, k: number, s: number, d: number, p0: number, p1: number) =>
-  Math.floor((n + p0 + p1 - (d * (k - 1) + 1)) / s) + 1;
+type Spec = ConvSpec;
 const oH = (s: Spec) => outDim(s.H, s.kH, s.sH, s.dH, s.pH, s.peH);
 const oW = (s: Spec) => outDim(s.W, s.kW, s.sW, s.dW, s.pW, s.peW);
 const shapeOf = (s: Spec): Conv2dShape => ({ ...s, oH: oH(s), oW: oW(s) });

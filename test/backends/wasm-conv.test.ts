@@ -21,6 +21,7 @@ import { Generator } from '../../src/runtime/random.js';
 import { InferenceSession } from '../../src/runtime/session.js';
 import { Tensor } from '../../src/runtime/tensor.js';
 import { model, node } from '../train/graph-models.js';
+import { type ConvSpec, outDim } from './conv-spec.js';
 
 const gen = new Generator(4321);
 const rnd = (n: number) => Float32Array.from({ length: n }, () => gen.uniform() * 2 - 1);
@@ -37,26 +38,7 @@ function assertNear(got: ArrayLike<number>, want: ArrayLike<number>, K: number, 
   }
 }
 
-interface Spec {
-  N: number;
-  C: number;
-  H: number;
-  W: number;
-  M: number;
-  group: number;
-  kH: number;
-  kW: number;
-  sH: number;
-  sW: number;
-  dH: number;
-  dW: number;
-  pH: number;
-  pW: number;
-  peH: number;
-  peW: number;
-}
-const outDim = (n: number, k: number, s: number, d: number, p0: number, p1: number) =>
-  Math.floor((n + p0 + p1 - (d * (k - 1) + 1)) / s) + 1;
+type Spec = ConvSpec;
 
 /** Direct convolution in float64, by the definition (the reference). */
 function naiveConv(s: Spec, x: Float32Array, w: Float32Array, b: Float32Array | undefined, relu: boolean) {

@@ -16,6 +16,7 @@ import '../../src/index.js';
 import { dispatch1 } from '../../src/ops/registry.js';
 import { Generator } from '../../src/runtime/random.js';
 import { Tensor } from '../../src/runtime/tensor.js';
+import { outDim } from './conv-spec.js';
 
 const gen = new Generator(2711);
 const rnd = (n: number) => Float32Array.from({ length: n }, () => gen.uniform() * 2 - 1);
@@ -34,8 +35,6 @@ interface Spec {
   pads: [number, number, number, number];
 }
 
-const outDim = (n: number, s: number, d: number, p0: number, p1: number) =>
-  Math.floor((n + p0 + p1 - (2 * d + 1)) / s) + 1;
 const shapeOf = (s: Spec): Conv2dShape => ({
   N: s.N,
   C: s.C,
@@ -51,8 +50,8 @@ const shapeOf = (s: Spec): Conv2dShape => ({
   dW: s.dW,
   pH: s.pads[0],
   pW: s.pads[1],
-  oH: outDim(s.H, s.sH, s.dH, s.pads[0], s.pads[2]),
-  oW: outDim(s.W, s.sW, s.dW, s.pads[1], s.pads[3]),
+  oH: outDim(s.H, 3, s.sH, s.dH, s.pads[0], s.pads[2]),
+  oW: outDim(s.W, 3, s.sW, s.dW, s.pads[1], s.pads[3]),
 });
 
 /** The TypeScript reference: Conv on float64 tensors, then Relu. */
