@@ -26,6 +26,7 @@ import {
   paramsDecl,
 } from '../runtime.js';
 import { kindOf, load, storage, store } from '../wgsl.js';
+import { keptShape, stats } from './norm-ops.js';
 import { onCpu, readNumbers } from './values.js';
 
 /** The stored words of a one-element CPU tensor. */
@@ -160,9 +161,6 @@ ${paramsDecl(2, p.vec4s)}
   return [out];
 }
 
-const keptShape = (shape: readonly number[], axes: readonly number[]) =>
-  shape.map((d, i) => (axes.includes(i) ? 1 : d));
-
 function lpNormalization(x: Tensor, attrs: Record<string, unknown>, op: string): Tensor[] | string {
   expectFloat(op, 'input', x);
   const p = attrInt(attrs as any, 'p', 2);
@@ -192,22 +190,7 @@ function meanVarianceNormalization(x: Tensor, attrs: Record<string, unknown>, op
   if (x.dtype === 'float64') return 'has no kernel for float64';
   const raw = attrInts(attrs as any, 'axes') ?? [0, 2, 3];
   const axes = [...new Set(raw.map((a) => normAxis(a, x.ndim, op)))].sort((a, b) => a - b);
-  const kept = keptShape(x.shape, axes);
-  const mean = reduce(x, axes, kept, 'float32', {
-    kind: 'f',
-    init: '0.0',
-    map: 'v',
-    comb: 'a + b',
-    finish: 'acc / f32(R)',
-  });
-  const variance = reduce(
-    x,
-    axes,
-    kept,
-    'float32',
-    { kind: 'f', init: '0.0', map: '(v - c) * (v - c)', comb: 'a + b', finish: 'acc / f32(R)' },
-    mean,
-  );
+  const [mean, variance] = stats(x, axes);
   return [
     elementwise({
       inputs: [x, mean, variance],

@@ -28,7 +28,8 @@ import {
 } from '../runtime.js';
 import { load, storage, store } from '../wgsl.js';
 
-const keptShape = (shape: readonly number[], axes: readonly number[]) =>
+/** `shape` with each of `axes` kept as 1 (a reduction's output with keepdims). */
+export const keptShape = (shape: readonly number[], axes: readonly number[]) =>
   shape.map((d, i) => (axes.includes(i) ? 1 : d));
 
 /** A contiguous GPU view of `t` with another shape (same element count). */
@@ -44,7 +45,7 @@ function view(t: Tensor, shape: readonly number[]): Tensor {
 }
 
 /** Mean and biased variance (float32, kept dims) of x over `axes`. */
-function stats(x: Tensor, axes: number[]): [Tensor, Tensor] {
+export function stats(x: Tensor, axes: number[]): [Tensor, Tensor] {
   const kept = keptShape(x.shape, axes);
   const mean = reduce(x, axes, kept, 'float32', {
     kind: 'f',
