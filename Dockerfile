@@ -1,16 +1,18 @@
 # syntax=docker/dockerfile:1
-# Tessera inference server image. Three stages: `build` compiles TypeScript with every dependency,
-# `deps` installs the production dependencies alone, and the final image holds only those, the
-# compiled dist/, bin/ and package.json, runs as the unprivileged `node` user, and reads its model
-# repository from the /models volume. Every setting is an environment variable (TESSERA_*; see
-# `tessera serve --help` and the README's Deploy section).
+# Tessera inference server image. Three stages: `build` compiles TypeScript and the native GEMM
+# with every dependency, `deps` installs the production dependencies alone, and the final image
+# holds only those, the compiled dist/, bin/ and package.json, runs as the unprivileged `node`
+# user, and reads its model repository from the /models volume. Every setting is an environment
+# variable (TESSERA_*; see `tessera serve --help` and the README's Deploy section).
 #
 # test/production/docker-commands.test.ts replays these stages (COPY, WORKDIR, ENV, RUN, CMD and
 # HEALTHCHECK, in this order) in a fresh copy of the repository and checks the server comes up, so
 # keep the instructions plain: one command per RUN, exec-form CMD and HEALTHCHECK.
 ARG NODE_VERSION=22
 
-FROM node:${NODE_VERSION}-bookworm-slim AS build
+# The full image for the build: it has g++, which `npm run build` uses to compile the native GEMM
+# (src/backends/cpu/native) into dist/; the final image is slim and only loads it.
+FROM node:${NODE_VERSION}-bookworm AS build
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci --ignore-scripts --no-audit --no-fund

@@ -9,7 +9,13 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import { getNumThreads, setNumThreads } from '../../src/backends/cpu/threads/config.js';
-import { buildFile, detectRelaxedSimd, instantiate, wasm } from '../../src/backends/cpu/wasm/runtime.js';
+import {
+  buildFile,
+  detectRelaxedSimd,
+  instantiate,
+  native,
+  wasm,
+} from '../../src/backends/cpu/wasm/runtime.js';
 import {
   markConstant,
   PARALLEL_MIN_MACS,
@@ -54,6 +60,22 @@ function assertNear(got: ArrayLike<number>, want: ArrayLike<number>, K: number, 
   }
 }
 
+/**
+ * The GEMMs the per-build tests call directly: both WASM builds with the native GEMM off, and the
+ * native one (through the plain build's imports) when it is built. The rest of the file goes
+ * through the loaded runtime, native when built; test/backends/native-gemm.test.ts runs this whole
+ * file again with TESSERA_NATIVE=0 and with each other instruction set of the native build.
+ */
+const ENGINES = [
+  { name: 'tessera-simd.wasm', file: 'tessera-simd.wasm', native: false },
+  { name: 'tessera-relaxed.wasm', file: 'tessera-relaxed.wasm', native: false },
+  ...(native ? [{ name: `native ${native.isa}`, file: 'tessera-simd.wasm', native: true }] : []),
+];
+
+/** Columns per packed panel of an instance's GEMM (8 in WASM; the native build's own). */
+const panelWidth = (rt: ReturnType<typeof instantiate>) =>
+  (rt.exports as unknown as { sgemmPanelWidth(): number }).sgemmPanelWidth();
+
 test('both WASM builds are present and the relaxed one is chosen when the runtime has relaxed SIMD', () => {
   assert.ok(existsSync(buildFile('tessera-simd.wasm')), 'run npm run build:wasm');
   assert.ok(existsSync(buildFile('tessera-relaxed.wasm')), 'run npm run build:wasm');
@@ -61,13 +83,13 @@ test('both WASM builds are present and the relaxed one is chosen when the runtim
   assert.equal(wasm.relaxed, detectRelaxedSimd());
 });
 
-for (const file of ['tessera-simd.wasm', 'tessera-relaxed.wasm']) {
-  test(`${file}: sgemm export matches the TypeScript GEMM on random shapes, strides and accumulation`, (t) => {
+for (const { name, file, native: nat } of ENGINES) {
+  test(`${name}: sgemm export matches the TypeScript GEMM on random shapes, strides and accumulation`, (t) => {
     if (file.includes('relaxed') && !detectRelaxedSimd()) {
       t.skip('this runtime has no relaxed SIMD');
       return;
     }
-    const rt = instantiate(buildFile(file));
+    const rt = instantiate(buildFile(file), { native: nat });
     const mem = () => new Float32Array(rt.memory.buffer);
     const scratchBytes = rt.exports.sgemmScratchBytes();
     const shapes: [number, number, number][] = [
@@ -126,7 +148,7 @@ for (const file of ['tessera-simd.wasm', 'tessera-relaxed.wasm']) {
               got,
               want,
               K,
-              `${file} M=${M} N=${N} K=${K} tA=${transA} tB=${transB} acc=${accumulate}`,
+              `${name} M=${M} N=${N} K=${K} tA=${transA} tB=${transB} acc=${accumulate}`,
             );
           }
         }
@@ -243,13 +265,13 @@ function layout(rt: ReturnType<typeof instantiate>, M: number, N: number, K: num
   return { ex, pa, pb, pc, pk, ps, f32 };
 }
 
-for (const file of ['tessera-simd.wasm', 'tessera-relaxed.wasm']) {
-  test(`${file}: sgemmPacked on B packed ahead matches the TypeScript GEMM, column ranges included`, (t) => {
+for (const { name, file, native: nat } of ENGINES) {
+  test(`${name}: sgemmPacked on B packed ahead matches the TypeScript GEMM, column ranges included`, (t) => {
     if (file.includes('relaxed') && !detectRelaxedSimd()) {
       t.skip('this runtime has no relaxed SIMD');
       return;
     }
-    const rt = instantiate(buildFile(file));
+    const rt = instantiate(buildFile(file), { native: nat });
     const shapes: [number, number, number][] = [
       [1, 1, 1],
       [1, 10, 512],
@@ -276,14 +298,15 @@ for (const file of ['tessera-simd.wasm', 'tessera-relaxed.wasm']) {
             const [rsA, csA] = transA ? [1, M] : [K, 1];
             ex.sgemmPackB(K, N, pb, transB ? 1 : N, transB ? K : 1, pk);
             f32(pb, K * N).fill(Number.NaN); // the product must read only the packed copy
-            const np = Math.ceil(N / 8) * 8;
+            const nr = panelWidth(rt);
+            const np = Math.ceil(N / nr) * nr;
             // Columns in two calls split at a panel boundary, as threads split them.
-            const j1 = 8 * randInt(0, Math.floor(N / 8));
+            const j1 = nr * randInt(0, Math.floor(N / nr));
             const acc = accumulate ? 1 : 0;
             if (j1 > 0) ex.sgemmPacked(M, j1, K, pa, rsA, csA, pk, np, 0, pc, N, acc, ps);
             if (j1 < N) ex.sgemmPacked(M, N - j1, K, pa, rsA, csA, pk, np, j1, pc + j1 * 4, N, acc, ps);
             const want = reference(transA, transB, M, N, K, A, B, accumulate ? C0 : undefined);
-            const what = `${file} packed M=${M} N=${N} K=${K} tA=${transA} tB=${transB} acc=${accumulate} split=${j1}`;
+            const what = `${name} packed M=${M} N=${N} K=${K} tA=${transA} tB=${transB} acc=${accumulate} split=${j1}`;
             assertNear(f32(pc, M * N), want, K, what);
           }
         }
@@ -291,14 +314,14 @@ for (const file of ['tessera-simd.wasm', 'tessera-relaxed.wasm']) {
     }
   });
 
-  test(`${file}: a row computed alone (GEMV) equals the same row inside a larger product, bit for bit`, (t) => {
+  test(`${name}: a row computed alone (GEMV) equals the same row inside a larger product, bit for bit`, (t) => {
     if (file.includes('relaxed') && !detectRelaxedSimd()) {
       t.skip('this runtime has no relaxed SIMD');
       return;
     }
     // Both run the micro-kernel's order (start from C, add the k terms in order), so a batch of one
     // gives the bits a batch of many gives for the same input row.
-    const rt = instantiate(buildFile(file));
+    const rt = instantiate(buildFile(file), { native: nat });
     for (const [M, N, K] of [
       [9, 37, 1100],
       [14, 512, 300],
@@ -311,7 +334,7 @@ for (const file of ['tessera-simd.wasm', 'tessera-relaxed.wasm']) {
         f32(pa, M * K).set(A);
         f32(pb, K * N).set(rnd(K * N));
         ex.sgemmPackB(K, N, pb, N, 1, pk);
-        const np = Math.ceil(N / 8) * 8;
+        const np = Math.ceil(N / panelWidth(rt)) * panelWidth(rt);
         const row = M - 2;
         for (const packed of [true, false]) {
           f32(pc, M * N).set(C0);
@@ -325,7 +348,7 @@ for (const file of ['tessera-simd.wasm', 'tessera-relaxed.wasm']) {
           assert.deepEqual(
             f32(c, N).slice(),
             whole,
-            `${file} ${M}x${N}x${K} packed=${packed} acc=${accumulate}`,
+            `${name} ${M}x${N}x${K} packed=${packed} acc=${accumulate}`,
           );
         }
       }
@@ -349,9 +372,10 @@ test('a constant B is packed once, kept resident, and gives the result of a non-
     const before = residentBytes();
     const once = new Float32Array(M * N);
     sgemm(false, transB, M, N, K, A, 0, W, 0, once, 0, false);
+    // (A narrow B on the native GEMM is kept unpacked; asking for the packed block makes one.)
+    const p = residentPacked(W, 0, K, N, transB);
     const held = residentBytes() - before;
     assert.ok(held >= K * N * 4, `${M}x${N}x${K}: ${held} bytes resident`);
-    const p = residentPacked(W, 0, K, N, transB);
     const C0 = rnd(M * N);
     const twice = Float32Array.from(C0);
     sgemm(false, transB, M, N, K, A, 0, W, 0, twice, 0, true);
@@ -458,8 +482,8 @@ test('products with a packed B split across threads (by columns or by rows) give
   }
 });
 
-for (const file of ['tessera-simd.wasm', 'tessera-relaxed.wasm']) {
-  test(`${file}: edge tiles write only their block of a wider C (ldc > N), in place and with B packed ahead`, (t) => {
+for (const { name, file, native: nat } of ENGINES) {
+  test(`${name}: edge tiles write only their block of a wider C (ldc > N), in place and with B packed ahead`, (t) => {
     if (file.includes('relaxed') && !detectRelaxedSimd()) {
       t.skip('this runtime has no relaxed SIMD');
       return;
@@ -469,7 +493,7 @@ for (const file of ['tessera-simd.wasm', 'tessera-relaxed.wasm']) {
     // and out of a staging tile, and no store may reach a cell outside the block. Shapes as the
     // convolutions make them: a short K (first layers: 9, 25, 27), output widths not a multiple
     // of 8 (196, 1016 + 3), and K over two cache blocks so later blocks accumulate into C.
-    const rt = instantiate(buildFile(file));
+    const rt = instantiate(buildFile(file), { native: nat });
     const mem = () => new Float32Array(rt.memory.buffer);
     const scratchBytes = rt.exports.sgemmScratchBytes();
     const shapes: [number, number, number][] = [
@@ -500,7 +524,8 @@ for (const file of ['tessera-simd.wasm', 'tessera-relaxed.wasm']) {
           const pa = 1024;
           const pb = pa + M * K * 4;
           const pk = (pb + K * N * 4 + 63) & ~63;
-          const pc = pk + K * (Math.ceil(N / 8) * 8) * 4 + 64;
+          const np = Math.ceil(N / panelWidth(rt)) * panelWidth(rt);
+          const pc = pk + K * np * 4 + 64;
           const ps = (pc + (M + 1) * ldc * 4 + 63) & ~63;
           const need = ps + scratchBytes + 4096;
           const have = rt.memory.buffer.byteLength;
@@ -515,11 +540,11 @@ for (const file of ['tessera-simd.wasm', 'tessera-relaxed.wasm']) {
           if (packed) {
             const ex = rt.exports as unknown as PackedRaw;
             ex.sgemmPackB(K, N, pb, N, 1, pk);
-            ex.sgemmPacked(M, N, K, pa, K, 1, pk, Math.ceil(N / 8) * 8, 0, pcb, ldc, acc, ps);
+            ex.sgemmPacked(M, N, K, pa, K, 1, pk, np, 0, pcb, ldc, acc, ps);
           } else {
             rt.exports.sgemm(M, N, K, pa, K, 1, pb, N, 1, pcb, ldc, acc, ps);
           }
-          const what = `${file} M=${M} N=${N} K=${K} ldc=${ldc} packed=${packed} acc=${accumulate}`;
+          const what = `${name} M=${M} N=${N} K=${K} ldc=${ldc} packed=${packed} acc=${accumulate}`;
           const out = mem().slice(pc / 4, pc / 4 + (M + 1) * ldc);
           const got = new Float32Array(M * N);
           for (let i = 0; i <= M; i++) {

@@ -34,7 +34,9 @@ const MLP = readFileSync(join(ROOT, 'models', 'mlp', '1', 'model.onnx'));
 before(async () => {
   repo = mkdtempSync(join(tmpdir(), 'tessera-faults-'));
   cpSync(join(ROOT, 'models', 'mlp'), join(repo, 'mlp'), { recursive: true });
-  writeMatmulChain(join(repo, 'chain', '1'), 256, 32);
+  // 128 MatMuls of 256 x 256: a [256, 256] request is 4.3 GFLOP, tens of milliseconds even on the
+  // native GEMM, so requests are still running or queued when their clients go away.
+  writeMatmulChain(join(repo, 'chain', '1'), 256, 128);
   writeFileSync(join(repo, 'chain', 'config.json'), JSON.stringify({ max_batch_size: 0 }));
   // Corrupted on disk: a truncated protobuf, and a config that is not JSON.
   mkdirSync(join(repo, 'truncated', '1'), { recursive: true });
@@ -122,7 +124,7 @@ describe('slow and vanishing clients', () => {
       partialPost('/v2/models/mlp/infer', 5000, '{"inputs": [{"name": "input"').destroy();
     // Requests that are running or queued on the worker when their clients go away.
     const body = JSON.stringify({
-      inputs: [{ name: 'x', shape: [32, 256], datatype: 'FP32', data: new Array(32 * 256).fill(0.25) }],
+      inputs: [{ name: 'x', shape: [256, 256], datatype: 'FP32', data: new Array(256 * 256).fill(0.25) }],
     });
     for (let i = 0; i < 4; i++) {
       const s = connect(server.port, '127.0.0.1');

@@ -28,7 +28,7 @@ describe('SIGTERM', () => {
   }, async () => {
     const repo = mkdtempSync(join(tmpdir(), 'tessera-drain-'));
     dirs.push(repo);
-    writeMatmulChain(join(repo, 'chain', '1'), 256, 48);
+    writeMatmulChain(join(repo, 'chain', '1'), 256, 96);
     writeFileSync(join(repo, 'chain', 'config.json'), JSON.stringify({ max_batch_size: 0 }));
     const server = await startServe(['--model-repository', repo, '--drain-timeout', '20000']);
     const body = JSON.stringify({
@@ -37,8 +37,8 @@ describe('SIGTERM', () => {
     const infer = () => fetch(`${server.url}/v2/models/chain/infer`, { method: 'POST', body });
     try {
       // Time one execution, then keep four in flight (one worker thread: one runs, three queue).
-      // 512 rows through 48 layers (3.2 GFLOP a run) keep them in flight long enough to watch the
-      // drain even with the fast GEMM; with 64 rows they could finish before SIGTERM was seen.
+      // 512 rows through 96 layers (6.4 GFLOP a run, ~40 ms on the native GEMM) keep them in flight
+      // long enough to watch the drain; with 64 rows they could finish before SIGTERM was seen.
       const t0 = Date.now();
       assert.equal((await infer()).status, 200);
       const oneMs = Date.now() - t0;

@@ -12,7 +12,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { TesseraError } from '../../../runtime/errors.js';
-import type { WasmRuntime } from '../wasm/runtime.js';
+import { NATIVE_IMPORTS, native, type WasmRuntime } from '../wasm/runtime.js';
 
 /** The exports a worker may run, by index (keep in sync with what kernels dispatch). */
 export const POOL_FUNCTIONS = ['sgemm', 'sgemmPacked', 'conv2dUnits', 'depthwise2dUnits'] as const;
@@ -36,16 +36,28 @@ const MAX_ARGS = SLOT - 2;
 /** Jobs one round can hold. */
 export const MAX_JOBS = 128;
 const CLOSED = 1 << 30;
+/** Polls of the round counter a worker makes before it sleeps (about 50-100 us). */
+const SPIN = 20000;
 
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { module, memory, control, names, generation } = workerData;
-const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const { module, memory, control, names, generation, nativeFile, nativeImports } = workerData;
+// The native GEMM's entry points for this memory (the same addon and base as the main thread's),
+// or stubs: the module imports them either way (wasm/assembly/native.ts).
+const bound = nativeFile ? require(nativeFile).bind(new Float32Array(memory.buffer, 0, 1)) : null;
+const env = { memory };
+for (const [name, fn] of Object.entries(nativeImports)) {
+  env[name] = bound ? bound[fn] : () => { throw new Error(name + ': the native GEMM is not loaded'); };
+}
+const ex = new WebAssembly.Instance(module, { env }).exports;
 const fns = names.map((n) => ex[n]);
 const ctl = new Int32Array(control);
 // The generation when this worker was made: a round posted before it booted is still seen.
 let gen = generation;
 for (;;) {
+  // Spin a little before sleeping: a model's products come back to back, and waking a sleeping
+  // thread (futex) costs tens of microseconds, more than a layer's share of work at batch 1.
+  for (let i = 0; i < ${SPIN} && Atomics.load(ctl, ${GEN}) === gen; i++);
   Atomics.wait(ctl, ${GEN}, gen);
   gen = Atomics.load(ctl, ${GEN});
   if (gen < 0) break;
@@ -90,6 +102,8 @@ export class WorkerPool {
           control: this.ctl.buffer,
           names: [...POOL_FUNCTIONS],
           generation: Atomics.load(this.ctl, GEN),
+          nativeFile: native?.file ?? null,
+          nativeImports: NATIVE_IMPORTS,
         },
       });
       w.unref();

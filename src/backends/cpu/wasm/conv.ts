@@ -14,8 +14,15 @@
 import { allocate } from '../../../runtime/dtype.js';
 import { getNumThreads } from '../threads/config.js';
 import { MAX_JOBS, type PoolJob } from '../threads/pool.js';
-import { arena, wasm } from './runtime.js';
-import { gemmAt, PARALLEL_MIN_MACS, residentOperand, workerPool } from './sgemm.js';
+import { arena, native, nativeGemmOn, wasm } from './runtime.js';
+import {
+  gemmAt,
+  PARALLEL_MIN_MACS,
+  packGroupsA,
+  residentOperand,
+  residentPackedA,
+  workerPool,
+} from './sgemm.js';
 
 export interface Conv2dShape {
   N: number;
@@ -57,14 +64,17 @@ const TILE_BYTES = 512 << 10;
 const MAX_TILE = 1024;
 /** Narrowest tile worth a GEMM call (packing A is paid once per tile). */
 const MIN_TILE = 32;
-/** The GEMM's micro-tile height: row blocks of a group are multiples of it. */
-const MR = 6;
+/**
+ * The GEMM's micro-tile height: row blocks of a group are multiples of it (the native GEMM's packed
+ * weight panels cannot be entered mid-panel).
+ */
+const rowUnit = () => (nativeGemmOn() ? native!.panelRows : 6);
 /** Each thread should get at least this many multiply-adds. */
 const MACS_PER_THREAD = 1 << 20;
 /** Jobs per thread when split: the pool hands them out as threads come free (busy machines). */
 const JOBS_PER_THREAD = 4;
 /** Parameter block length, in i32s (offsets P_* in assembly/conv.ts). */
-const PARAMS = 25;
+const PARAMS = 26;
 
 /** How a call is cut into work units: tiles of output positions and row blocks of output channels. */
 export interface ConvPlan {
@@ -82,6 +92,7 @@ export interface ConvPlan {
 
 /** The plan conv2dWasm follows for a shape with `maxThreads` threads available. */
 export function planConv2d(s: Conv2dShape, maxThreads = getNumThreads()): ConvPlan {
+  const MR = rowUnit();
   const Cg = s.C / s.group;
   const Mg = s.M / s.group;
   const K = Cg * s.kH * s.kW;
@@ -93,7 +104,7 @@ export function planConv2d(s: Conv2dShape, maxThreads = getNumThreads()): ConvPl
       : Math.max(1, Math.min(maxThreads, Math.floor(macs / MACS_PER_THREAD)));
   // One input channel per group, over several groups, and a few outputs each: the direct kernel.
   // (A single group with one input channel is one GEMM with a short K, which measured as fast.)
-  const depthwise = Cg === 1 && s.group > 1 && Mg <= 4 * MR;
+  const depthwise = Cg === 1 && s.group > 1 && Mg <= 24;
   const direct =
     s.kH === 1 &&
     s.kW === 1 &&
@@ -107,14 +118,16 @@ export function planConv2d(s: Conv2dShape, maxThreads = getNumThreads()): ConvPl
     const units = s.N * s.M;
     return { depthwise, direct, tile: L, tiles: 1, mRows: Mg, mParts: 1, units, threads };
   }
-  let tile = direct ? MAX_TILE : Math.floor(TILE_BYTES / (K * 4)) & ~7;
+  const nat = nativeGemmOn();
+  const NR = nat ? native!.panelWidth : 8;
+  let tile = direct ? MAX_TILE : Math.floor(TILE_BYTES / (K * 4 * NR)) * NR;
   tile = Math.min(MAX_TILE, Math.max(MIN_TILE, tile));
   let tiles = 1;
   if (tile >= L) tile = L;
   else {
-    // Even tiles (multiples of the GEMM's 8 columns) so no thread gets a sliver.
+    // Even tiles (multiples of the GEMM's NR columns) so no thread gets a sliver.
     tiles = Math.ceil(L / tile);
-    tile = Math.min(tile, (Math.ceil(L / tiles) + 7) & ~7);
+    tile = Math.min(tile, Math.ceil(Math.ceil(L / tiles) / NR) * NR);
     tiles = Math.ceil(L / tile);
   }
   // Too few tiles to keep every thread busy (deep layers: small maps, many channels): also cut
@@ -151,13 +164,21 @@ export function conv2dWasm(
   const y = allocate('float32', s.N * s.M * L) as Float32Array;
   if (y.length === 0) return y;
   const plan = planConv2d(s);
+  // With the native GEMM the weights are read as its packed panels (else every tile repacks them).
+  const packW = !plan.depthwise && nativeGemmOn();
   // Resident operands first: allocating one moves the scratch region.
-  let pw = residentOperand(w, 0, s.M, K, false);
+  let pwp = packW ? residentPackedA(w, s.M, K, s.group) : undefined;
+  let pw = pwp === undefined ? residentOperand(w, 0, s.M, K, false) : 0;
   let pb = b ? residentOperand(b, 0, 1, s.M, false) : 0;
   arena.reset();
   if (pw === undefined) {
     pw = arena.alloc(s.M * K * 4);
     arena.f32(pw, s.M * K).set(w.subarray(0, s.M * K));
+  }
+  if (packW && pwp === undefined) {
+    // Not constant (training) or past the resident budget: packed once for this call.
+    pwp = arena.alloc(s.M * K * 4);
+    packGroupsA(pw, s.M, K, s.group, pwp);
   }
   if (b && pb === undefined) {
     pb = arena.alloc(s.M * 4);
@@ -192,6 +213,7 @@ export function conv2dWasm(
     plan.mRows,
     plan.mParts,
     plan.direct ? 1 : 0,
+    pwp ?? 0,
   ];
   new Int32Array(wasm.memory.buffer, pp, PARAMS).set(params);
   const jobs = plan.threads > 1 ? Math.min(plan.units, plan.threads * JOBS_PER_THREAD, MAX_JOBS) : 1;

@@ -11,6 +11,7 @@
  * loops; a missing build warns once.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 
@@ -55,6 +56,8 @@ export interface WasmRuntime {
   module: WasmModule;
   memory: WasmMemory;
   exports: WasmExports;
+  /** The native GEMM's entry points for this instance's memory; null when the addon is not loaded. */
+  nativeGemm: NativeGemm | null;
   /** True when the relaxed-SIMD build (fused multiply-add) is loaded. */
   relaxed: boolean;
   file: string;
@@ -156,18 +159,124 @@ export function buildFile(name: string): string {
     : fileURLToPath(new URL(`./build/${name}`, import.meta.url));
 }
 
-/** Compiles and instantiates one build over a fresh shared memory. */
-export function instantiate(file: string): WasmRuntime {
+/**
+ * Compiles and instantiates one build over a fresh shared memory. Its products run on the native
+ * GEMM when the addon is loaded, unless `native` is false (tests of the WASM GEMM itself).
+ */
+export function instantiate(file: string, opts: { native?: boolean } = {}): WasmRuntime {
   const module = new WebAssembly.Module(readFileSync(file));
   const memory = new WebAssembly.Memory({ initial: 64, maximum: MAX_PAGES, shared: true });
-  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  const bound = nativeAddon?.bind(new Float32Array(memory.buffer, 0, 1)) ?? null;
+  const instance = new WebAssembly.Instance(module, { env: { memory, ...nativeImports(bound) } });
+  if (bound && opts.native !== false) new Int32Array(memory.buffer)[NATIVE_FLAG >> 2] = 1;
   return {
+    nativeGemm: bound,
     module,
     memory,
     exports: instance.exports as unknown as WasmExports,
     relaxed: file.endsWith('relaxed.wasm'),
     file,
   };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The native GEMM (src/backends/cpu/native, built by scripts/build-native.mjs): a Node-API addon the
+// module imports (assembly/native.ts). Matrix products and the convolutions' GEMMs run in it while
+// the flag word at NATIVE_FLAG is 1; everything else stays in WASM.
+
+/** The addon's entry points for one memory (pointers are byte offsets into it). */
+export interface NativeGemm {
+  sgemm(...args: number[]): void;
+  sgemmPacked(...args: number[]): void;
+  sgemmPackB(...args: number[]): void;
+  sgemmPackedBytes(K: number, N: number): number;
+  /** dst <- A [M, K] (element strides rsA, csA) packed whole for sgemmPackedA (M * K floats). */
+  sgemmPackA(M: number, K: number, a: number, rsA: number, csA: number, dst: number): void;
+  sgemmPackedA(...args: number[]): void;
+  panelWidth(): number;
+}
+
+/** What the addon exports. */
+export interface NativeAddon {
+  /** The entry points for the memory `view` (offset 0 of its buffer) belongs to. */
+  bind(view: Float32Array): NativeGemm;
+  panelWidth(): number;
+  /** Rows per packed A panel: row ranges of sgemmPackedA start at multiples of it. */
+  panelRows(): number;
+  /** The instruction set its kernels were picked for: 'avx512', 'avx2' or 'generic'. */
+  isa(): string;
+}
+
+/** Byte offset of the flag word the WASM gemm reads (assembly/native.ts NATIVE_FLAG). */
+const NATIVE_FLAG = 512;
+
+/** The module's imports (assembly/native.ts) and the addon function each one is. */
+export const NATIVE_IMPORTS = {
+  nativeSgemm: 'sgemm',
+  nativeSgemmPacked: 'sgemmPacked',
+  nativeSgemmPackB: 'sgemmPackB',
+  nativeSgemmPackedBytes: 'sgemmPackedBytes',
+  nativePanelWidth: 'panelWidth',
+  nativeSgemmPackedA: 'sgemmPackedA',
+} as const;
+
+/** The imports for an instance: the addon's functions bound to its memory, or stubs that throw. */
+export function nativeImports(bound: NativeGemm | null): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(NATIVE_IMPORTS)) {
+    out[name] = bound
+      ? bound[fn]
+      : () => {
+          throw new Error(`${name}: the native GEMM is not loaded`);
+        };
+  }
+  return out;
+}
+
+/** Where the addon is: ../native/build next to this file, or TESSERA_NATIVE_DIR. */
+export function nativeFile(): string {
+  const dir = process.env.TESSERA_NATIVE_DIR;
+  return dir
+    ? `${dir.replace(/\/$/, '')}/tessera-native.node`
+    : fileURLToPath(new URL('../native/build/tessera-native.node', import.meta.url));
+}
+
+/**
+ * The addon, or null when TESSERA_NATIVE=0, when it was not built (no compiler at install: quietly,
+ * the WASM kernels are the portable path) or when it fails to load (with a warning).
+ */
+function loadNative(): { addon: NativeAddon; file: string } | null {
+  if (process.env.TESSERA_NATIVE === '0' || process.env.TESSERA_WASM === '0') return null;
+  const file = nativeFile();
+  if (!existsSync(file)) return null;
+  try {
+    return { addon: createRequire(import.meta.url)(file) as NativeAddon, file };
+  } catch (e) {
+    process.emitWarning(
+      `native GEMM ${file} failed to load (${(e as Error).message}): matrix products run on the WASM kernels`,
+      'TesseraNative',
+    );
+    return null;
+  }
+}
+
+const loadedNative = loadNative();
+const nativeAddon: NativeAddon | null = loadedNative?.addon ?? null;
+
+/**
+ * Switches products between the native GEMM and the WASM one, in every thread at once (they read
+ * the same flag word). Only while no product runs; for tests and benchmarks comparing the two.
+ * Returns whether the native GEMM is now on (never, when it is not loaded).
+ */
+export function setNativeGemm(on: boolean): boolean {
+  if (!nativeFlag) return false;
+  nativeFlag[0] = on ? 1 : 0;
+  return on;
+}
+
+/** Whether products run on the native GEMM now. */
+export function nativeGemmOn(): boolean {
+  return nativeFlag?.[0] === 1;
 }
 
 function load(): WasmRuntime | null {
@@ -191,6 +300,30 @@ function load(): WasmRuntime | null {
 
 /** The loaded kernels, or null when CPU kernels run in TypeScript. */
 export const wasm: WasmRuntime | null = load();
+const mainNative: NativeGemm | null = wasm?.nativeGemm ?? null;
+
+/** The loaded native GEMM: its file and instruction set; null when products run in WASM only. */
+export const native: {
+  file: string;
+  isa: string;
+  panelWidth: number;
+  panelRows: number;
+  /** The entry points bound to the main memory, for drivers that call the addon directly. */
+  gemm: NativeGemm;
+} | null =
+  wasm && mainNative
+    ? {
+        file: loadedNative!.file,
+        isa: loadedNative!.addon.isa(),
+        panelWidth: loadedNative!.addon.panelWidth(),
+        panelRows: loadedNative!.addon.panelRows(),
+        gemm: mainNative,
+      }
+    : null;
+
+/** The main memory's flag word (a shared memory's views stay valid when it grows). */
+const nativeFlag: Int32Array | null =
+  wasm && nativeAddon ? new Int32Array(wasm.memory.buffer, NATIVE_FLAG, 1) : null;
 
 /**
  * A bump allocator over the WASM memory for one kernel call: `reset()` at the start of the call,

@@ -9,14 +9,19 @@
  */
 import { getNumThreads, MAX_THREADS } from '../threads/config.js';
 import { type PoolJob, WorkerPool } from '../threads/pool.js';
-import { arena, wasm } from './runtime.js';
+import { arena, native, nativeGemmOn, wasm } from './runtime.js';
 
 /** Multiply-adds below which a product stays on one thread: waking workers costs tens of microseconds. */
 export const PARALLEL_MIN_MACS = 1 << 21;
 /** Each extra thread should get at least this many multiply-adds. */
 const MACS_PER_THREAD = 1 << 20;
 const MR = 6;
-const NR = 8;
+/** Columns per panel of the WASM kernel; the native one reports its own (`panelWidth`). */
+const WASM_NR = 8;
+/** Columns per packed B panel of the GEMM products run on now: splits by columns start at multiples of it. */
+function panelWidth(): number {
+  return nativeGemmOn() ? native!.panelWidth : WASM_NR;
+}
 /** A column split of a packed product gives each thread at least this many NR-wide panels. */
 const MIN_PANELS_PER_THREAD = 4;
 
@@ -82,7 +87,8 @@ const blocksOf = new WeakMap<Float32Array, [number, number][]>();
  * key and the Map lookup of `resident`.
  */
 interface LastBlock {
-  packed: boolean;
+  /** 0: stored as op(X); B packed for 1: the WASM GEMM, 2: the native one; 3: A packed for the native one. */
+  packed: number;
   off: number;
   rows: number;
   cols: number;
@@ -94,7 +100,7 @@ const lastBlockOf = new WeakMap<Float32Array, LastBlock>();
 /** The block of X last recorded under this key by `remember`, if it is the same one. */
 function lastBlock(
   X: Float32Array,
-  packed: boolean,
+  packed: number,
   off: number,
   rows: number,
   cols: number,
@@ -113,7 +119,7 @@ function lastBlock(
 
 function remember(
   X: Float32Array,
-  packed: boolean,
+  packed: number,
   off: number,
   rows: number,
   cols: number,
@@ -184,7 +190,7 @@ export function residentOperand(
   trans: boolean,
 ): number | undefined {
   if (!constantArrays.has(X)) return undefined;
-  const last = lastBlock(X, false, off, rows, cols, trans);
+  const last = lastBlock(X, 0, off, rows, cols, trans);
   if (last !== undefined) return last;
   const n = rows * cols;
   const p = resident(X, `${off}:${rows}:${cols}:${trans ? 1 : 0}`, n * 4, (p) => {
@@ -198,7 +204,35 @@ export function residentOperand(
       }
     }
   });
-  return remember(X, false, off, rows, cols, trans, p);
+  return remember(X, 0, off, rows, cols, trans, p);
+}
+
+/**
+ * The WASM pointer of a convolution weight X [M, K] (groups of M / group rows) packed for the native
+ * GEMM's sgemmPackedA, one group after another, packing it on first use; undefined when the native
+ * GEMM is off, X is not constant or the budget is spent. Call before arena.reset().
+ */
+export function residentPackedA(X: Float32Array, M: number, K: number, group: number): number | undefined {
+  if (!native || !nativeGemmOn() || M <= 0 || K <= 0 || !constantArrays.has(X)) return undefined;
+  // The offset field holds the group count: the same weight is only ever packed whole.
+  const last = lastBlock(X, 3, group, M, K, false);
+  if (last !== undefined) return last;
+  const p = resident(X, `packedA:${group}:${M}:${K}`, M * K * 4, (p) => {
+    arena!.reset();
+    const tmp = arena!.alloc(M * K * 4);
+    arena!.f32(tmp, M * K).set(X.subarray(0, M * K));
+    packGroupsA(tmp, M, K, group, p);
+  });
+  return remember(X, 3, group, M, K, false, p);
+}
+
+/** dst <- the row-major [M, K] matrix at src packed for sgemmPackedA, per group of M / group rows. */
+export function packGroupsA(src: number, M: number, K: number, group: number, dst: number): void {
+  const Mg = M / group;
+  for (let g = 0; g < group; g++) {
+    const off = g * Mg * K * 4;
+    native!.gemm.sgemmPackA(Mg, K, src + off, K, 1, dst + off);
+  }
 }
 
 /**
@@ -214,17 +248,20 @@ export function residentPacked(
   trans: boolean,
 ): number | undefined {
   if (!wasm || K <= 0 || N <= 0 || !constantArrays.has(X)) return undefined;
-  const last = lastBlock(X, true, off, K, N, trans);
+  // The two GEMMs pack differently: a block packed for one is never read by the other.
+  const layout = nativeGemmOn() ? 2 : 1;
+  const last = lastBlock(X, layout, off, K, N, trans);
   if (last !== undefined) return last;
   const ex = packedExports();
-  const p = resident(X, `packed:${off}:${K}:${N}:${trans ? 1 : 0}`, ex.sgemmPackedBytes(K, N), (p) => {
+  const key = `packed${layout}:${off}:${K}:${N}:${trans ? 1 : 0}`;
+  const p = resident(X, key, ex.sgemmPackedBytes(K, N), (p) => {
     // The operand as stored goes through scratch; the kernel's pack reads either layout.
     arena!.reset();
     const tmp = arena!.alloc(K * N * 4);
     arena!.f32(tmp, K * N).set(X.subarray(off, off + K * N));
     ex.sgemmPackB(K, N, tmp, trans ? 1 : N, trans ? K : 1, p);
   });
-  return remember(X, true, off, K, N, trans, p);
+  return remember(X, layout, off, K, N, trans, p);
 }
 
 /**
@@ -245,7 +282,7 @@ export function threadsFor(M: number, N: number, K: number): number {
   const t = getNumThreads();
   if (t <= 1 || macs < PARALLEL_MIN_MACS) return 1;
   // Blocks of C must not be thinner than one micro-tile.
-  const maxParts = Math.max(Math.ceil(M / MR), Math.ceil(N / NR));
+  const maxParts = Math.max(Math.ceil(M / MR), Math.ceil(N / panelWidth()));
   return Math.max(1, Math.min(t, Math.floor(macs / MACS_PER_THREAD), maxParts));
 }
 
@@ -284,9 +321,11 @@ export function sgemm(
   if (!wasm || !arena) return false;
   if (M === 0 || N === 0) return true;
   // Resident operands first: allocating one moves the scratch region. A constant B is packed
-  // unless the product is one or two columns (those stream B as stored, see assembly/gemm.ts).
+  // unless the product is one or two columns (those stream B as stored, see assembly/gemm.ts), or,
+  // on the native GEMM, narrower than half its panel (it runs those transposed, rows into panels).
   const ra = residentOperand(A, aOff, M, K, transA);
-  const rp = N > 2 ? residentPacked(B, bOff, K, N, transB) : undefined;
+  const packB = nativeGemmOn() ? N >= native!.panelWidth / 2 || M <= N : N > 2;
+  const rp = packB ? residentPacked(B, bOff, K, N, transB) : undefined;
   const rb = rp === undefined ? residentOperand(B, bOff, K, N, transB) : undefined;
   arena.reset();
   let pa: number;
@@ -360,7 +399,7 @@ export function gemmAt(
       jobs.push({ fn: 'sgemm', args: [...args, arena!.alloc(scratchBytes)] });
     }
   } else {
-    for (const [j0, j1] of split(N, threads, NR)) {
+    for (const [j0, j1] of split(N, threads, panelWidth())) {
       const args = [M, j1 - j0, K, pa, rsA, csA, pb + j0 * csB * 4, rsB, csB, pc + j0 * 4, ldc, acc];
       jobs.push({ fn: 'sgemm', args: [...args, arena!.alloc(scratchBytes)] });
     }
@@ -387,6 +426,7 @@ export function gemmPackedAt(
 ): void {
   const ex = packedExports();
   const acc = accumulate ? 1 : 0;
+  const NR = panelWidth();
   const np = Math.ceil(N / NR) * NR;
   const threads = threadsFor(M, N, K);
   const scratchBytes = wasm!.exports.sgemmScratchBytes();

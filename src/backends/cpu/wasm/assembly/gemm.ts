@@ -15,6 +15,14 @@
 // block (KC x NC, 1 MiB) in L2 with the C rows they update; the former 120 x 256 x 1024 blocking
 // lost 10% at N = 1024. Unrolling the k loop (V8 hoists the second step's loads and spills) and
 // packing A pre-broadcast (no gain) were slower or equal.
+import {
+  nativeOn,
+  nativePanelWidth,
+  nativeSgemm,
+  nativeSgemmPackB,
+  nativeSgemmPacked,
+  nativeSgemmPackedBytes,
+} from './native';
 import { copyF32, madd, zeroF32 } from './simd';
 
 const MR: i32 = 6;
@@ -48,8 +56,14 @@ function tileRows(rem: i32): i32 {
   return rem >= 5 && rem != 8 ? MR : 4;
 }
 
+/** Columns per packed B panel: column splits of a packed product start at multiples of it. */
+export function sgemmPanelWidth(): i32 {
+  return nativeOn() ? nativePanelWidth() : NR;
+}
+
 /** Bytes `sgemmPackB` writes for a K x N operand: N rounded up to NR columns, times K. */
 export function sgemmPackedBytes(K: i32, N: i32): i32 {
+  if (nativeOn()) return nativeSgemmPackedBytes(K, N);
   return K * ((N + NR - 1) & ~(NR - 1)) * 4;
 }
 
@@ -60,6 +74,10 @@ export function sgemmPackedBytes(K: i32, N: i32): i32 {
  */
 export function sgemmPackB(K: i32, N: i32, b: usize, rsB: i32, csB: i32, dst: usize): void {
   if (K <= 0 || N <= 0) return;
+  if (nativeOn()) {
+    nativeSgemmPackB(K, N, b, rsB, csB, dst);
+    return;
+  }
   const kcb = kBlock(K);
   const np = (N + NR - 1) & ~(NR - 1);
   const rsBB = <usize>rsB << 2;
@@ -384,6 +402,10 @@ export function sgemm(
   scratch: usize,
 ): void {
   if (M <= 0 || N <= 0) return;
+  if (nativeOn()) {
+    nativeSgemm(M, N, K, a, rsA, csA, b, rsB, csB, c, ldc, accumulate);
+    return;
+  }
   if (K <= 0) {
     zeroUnlessAccumulating(M, N, c, ldc, accumulate);
     return;
@@ -427,6 +449,10 @@ export function sgemmPacked(
   scratch: usize,
 ): void {
   if (M <= 0 || N <= 0) return;
+  if (nativeOn()) {
+    nativeSgemmPacked(M, N, K, a, rsA, csA, bp, np, j0, c, ldc, accumulate);
+    return;
+  }
   if (K <= 0) {
     zeroUnlessAccumulating(M, N, c, ldc, accumulate);
     return;

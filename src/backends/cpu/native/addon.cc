@@ -1,0 +1,168 @@
+// Node-API glue for the native GEMM: the WASM kernels (assembly/gemm.ts) call these through their
+// imports when the native build is on, with the same arguments they take (byte offsets into the
+// WASM memory, element strides), so packing, threading and every caller stay as they are.
+//
+// `bind(view)` returns the entry points for one WASM memory (a Float32Array over its shared buffer
+// at offset 0): each function carries that memory's base address (a shared memory never moves, even
+// when it grows), so several instances, each with its own memory, never mix. The instruction set is
+// picked once, from what this CPU supports, unless TESSERA_NATIVE_ISA names one.
+#include <node_api.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+#include "gemm-isa.h"
+
+static const GemmIsa* pickIsa() {
+  const char* want = std::getenv("TESSERA_NATIVE_ISA");
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
+  const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  if (want && std::strcmp(want, "avx512") == 0 && avx512) return &gemmAvx512;
+  if (want && std::strcmp(want, "avx2") == 0 && avx2) return &gemmAvx2;
+  if (want && std::strcmp(want, "generic") == 0) return &gemmGeneric;
+  if (avx512) return &gemmAvx512;
+  if (avx2) return &gemmAvx2;
+#else
+  (void)want;
+#endif
+  return &gemmGeneric;
+}
+
+static const GemmIsa* isa = pickIsa();
+
+// Reads up to N int32 arguments (missing ones read as 0); returns the memory base bound to the function.
+template <size_t N>
+static uint8_t* int32Args(napi_env env, napi_callback_info info, int32_t (&out)[N]) {
+  size_t argc = N;
+  napi_value argv[N];
+  void* base = nullptr;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, &base);
+  for (size_t i = 0; i < N; i++) {
+    out[i] = 0;
+    if (i < argc) napi_get_value_int32(env, argv[i], &out[i]);
+  }
+  return static_cast<uint8_t*>(base);
+}
+
+// Offsets are unsigned 32-bit (a WASM memory is at most 4 GiB).
+static float* at(uint8_t* base, int32_t offset) {
+  return reinterpret_cast<float*>(base + static_cast<uint32_t>(offset));
+}
+
+static napi_value number(napi_env env, double v) {
+  napi_value r;
+  napi_create_double(env, v, &r);
+  return r;
+}
+
+// sgemm(M, N, K, a, rsA, csA, b, rsB, csB, c, ldc, accumulate)
+static napi_value Sgemm(napi_env env, napi_callback_info info) {
+  int32_t v[12];
+  uint8_t* base = int32Args(env, info, v);
+  isa->gemm(v[0], v[1], v[2], at(base, v[3]), v[4], v[5], at(base, v[6]), v[7], v[8], at(base, v[9]), v[10], v[11]);
+  return nullptr;
+}
+
+// sgemmPacked(M, N, K, a, rsA, csA, bp, np, j0, c, ldc, accumulate)
+static napi_value SgemmPacked(napi_env env, napi_callback_info info) {
+  int32_t v[12];
+  uint8_t* base = int32Args(env, info, v);
+  isa->gemmPacked(v[0], v[1], v[2], at(base, v[3]), v[4], v[5], at(base, v[6]), v[7], v[8], at(base, v[9]), v[10],
+                  v[11]);
+  return nullptr;
+}
+
+// sgemmPackB(K, N, b, rsB, csB, dst)
+static napi_value SgemmPackB(napi_env env, napi_callback_info info) {
+  int32_t v[6];
+  uint8_t* base = int32Args(env, info, v);
+  isa->packB(v[0], v[1], at(base, v[2]), v[3], v[4], at(base, v[5]));
+  return nullptr;
+}
+
+// sgemmPackA(M, K, a, rsA, csA, dst)
+static napi_value SgemmPackA(napi_env env, napi_callback_info info) {
+  int32_t v[6];
+  uint8_t* base = int32Args(env, info, v);
+  isa->packA(v[0], v[1], at(base, v[2]), v[3], v[4], at(base, v[5]));
+  return nullptr;
+}
+
+// sgemmPackedA(M, N, K, ap, i0, mAll, b, rsB, csB, c, ldc, accumulate)
+static napi_value SgemmPackedA(napi_env env, napi_callback_info info) {
+  int32_t v[12];
+  uint8_t* base = int32Args(env, info, v);
+  isa->gemmPackedA(v[0], v[1], v[2], at(base, v[3]), v[4], v[5], at(base, v[6]), v[7], v[8], at(base, v[9]), v[10],
+                   v[11]);
+  return nullptr;
+}
+
+// sgemmPackedBytes(K, N)
+static napi_value SgemmPackedBytes(napi_env env, napi_callback_info info) {
+  int32_t v[2];
+  int32Args(env, info, v);
+  return number(env, static_cast<double>(isa->packedBytes(v[0], v[1])));
+}
+
+static napi_value PanelWidth(napi_env env, napi_callback_info) { return number(env, isa->nr); }
+
+static napi_value PanelRows(napi_env env, napi_callback_info) { return number(env, isa->mr); }
+
+static napi_value IsaName(napi_env env, napi_callback_info) {
+  napi_value r;
+  napi_create_string_utf8(env, isa->name, NAPI_AUTO_LENGTH, &r);
+  return r;
+}
+
+struct Entry {
+  const char* name;
+  napi_callback cb;
+};
+
+static void define(napi_env env, napi_value target, const Entry* entries, size_t n, void* data) {
+  for (size_t i = 0; i < n; i++) {
+    napi_value fn;
+    napi_create_function(env, entries[i].name, NAPI_AUTO_LENGTH, entries[i].cb, data, &fn);
+    napi_set_named_property(env, target, entries[i].name, fn);
+  }
+}
+
+static const Entry bound[] = {{"sgemm", Sgemm},
+                              {"sgemmPacked", SgemmPacked},
+                              {"sgemmPackB", SgemmPackB},
+                              {"sgemmPackedBytes", SgemmPackedBytes},
+                              {"sgemmPackA", SgemmPackA},
+                              {"sgemmPackedA", SgemmPackedA},
+                              {"panelWidth", PanelWidth}};
+
+// bind(view): the entry points above for the memory `view` starts at.
+static napi_value Bind(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  napi_typedarray_type type;
+  size_t length, offset;
+  void* data = nullptr;
+  napi_value buffer;
+  bool isTyped = false;
+  if (argc >= 1) napi_is_typedarray(env, argv[0], &isTyped);
+  if (!isTyped || napi_get_typedarray_info(env, argv[0], &type, &length, &data, &buffer, &offset) != napi_ok ||
+      offset != 0 || data == nullptr) {
+    napi_throw_type_error(env, nullptr, "bind: expected a typed array at offset 0 of the WASM memory's buffer");
+    return nullptr;
+  }
+  napi_value out;
+  napi_create_object(env, &out);
+  define(env, out, bound, sizeof bound / sizeof bound[0], data);
+  return out;
+}
+
+NAPI_MODULE_INIT() {
+  static const Entry top[] = {
+      {"bind", Bind}, {"panelWidth", PanelWidth}, {"panelRows", PanelRows}, {"isa", IsaName}};
+  define(env, exports, top, sizeof top / sizeof top[0], nullptr);
+  return exports;
+}

@@ -1,0 +1,23 @@
+// One instruction set's GEMM entry points (gemm-kernel.inc), picked at load time by addon.cc.
+// Pointers are into the WASM memory; strides are in elements.
+#pragma once
+#include <cstddef>
+
+struct GemmIsa {
+  const char* name;
+  int nr;  // columns per packed B panel
+  int mr;  // rows per packed A panel
+  size_t (*packedBytes)(int K, int N);
+  void (*packB)(int K, int N, const float* b, long rsB, long csB, float* dst);
+  void (*gemm)(int M, int N, int K, const float* a, long rsA, long csA, const float* b, long rsB, long csB,
+               float* c, long ldc, int accumulate);
+  void (*gemmPacked)(int M, int N, int K, const float* a, long rsA, long csA, const float* bp, int np, int j0,
+                     float* c, long ldc, int accumulate);
+  void (*packA)(int M, int K, const float* a, long rsA, long csA, float* dst);
+  void (*gemmPackedA)(int M, int N, int K, const float* ap, int i0, int mAll, const float* b, long rsB, long csB,
+                      float* c, long ldc, int accumulate);
+};
+
+extern const GemmIsa gemmAvx512;
+extern const GemmIsa gemmAvx2;
+extern const GemmIsa gemmGeneric;
