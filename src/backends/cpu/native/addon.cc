@@ -100,6 +100,50 @@ static napi_value SgemmPackedA(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// Absolute addresses arrive as two int32 halves (the worker pool passes only int32 arguments).
+static float* absolute(int32_t lo, int32_t hi) {
+  return reinterpret_cast<float*>((static_cast<uint64_t>(static_cast<uint32_t>(hi)) << 32) |
+                                  static_cast<uint32_t>(lo));
+}
+
+// sgemmAbs(M, N, K, aLo, aHi, rsA, csA, bLo, bHi, rsB, csB, cLo, cHi, ldc, accumulate): sgemm on
+// absolute addresses (`address`), so operands can be JavaScript arrays read and written in place.
+static napi_value SgemmAbs(napi_env env, napi_callback_info info) {
+  int32_t v[15];
+  int32Args(env, info, v);
+  isa->gemm(v[0], v[1], v[2], absolute(v[3], v[4]), v[5], v[6], absolute(v[7], v[8]), v[9], v[10],
+            absolute(v[11], v[12]), v[13], v[14]);
+  return nullptr;
+}
+
+// sgemmPackedAbs(M, N, K, aLo, aHi, rsA, csA, bpLo, bpHi, np, j0, cLo, cHi, ldc, accumulate)
+static napi_value SgemmPackedAbs(napi_env env, napi_callback_info info) {
+  int32_t v[15];
+  int32Args(env, info, v);
+  isa->gemmPacked(v[0], v[1], v[2], absolute(v[3], v[4]), v[5], v[6], absolute(v[7], v[8]), v[9], v[10],
+                  absolute(v[11], v[12]), v[13], v[14]);
+  return nullptr;
+}
+
+// address(typedArray): the address of its first element, as a number (below 2^53 on every 64-bit
+// platform Node runs on). A typed array's elements do not move while it is alive: V8 keeps large
+// backing stores off its heap and moves small ones there when their address is first asked for.
+static napi_value Address(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  napi_typedarray_type type;
+  size_t length;
+  void* data = nullptr;
+  bool isTyped = false;
+  if (argc >= 1) napi_is_typedarray(env, argv[0], &isTyped);
+  if (!isTyped || napi_get_typedarray_info(env, argv[0], &type, &length, &data, nullptr, nullptr) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "address: expected a typed array");
+    return nullptr;
+  }
+  return number(env, static_cast<double>(reinterpret_cast<uintptr_t>(data)));
+}
+
 // sgemmPackedBytes(K, N)
 static napi_value SgemmPackedBytes(napi_env env, napi_callback_info info) {
   int32_t v[2];
@@ -136,6 +180,9 @@ static const Entry bound[] = {{"sgemm", Sgemm},
                               {"sgemmPackedBytes", SgemmPackedBytes},
                               {"sgemmPackA", SgemmPackA},
                               {"sgemmPackedA", SgemmPackedA},
+                              {"sgemmAbs", SgemmAbs},
+                              {"sgemmPackedAbs", SgemmPackedAbs},
+                              {"address", Address},
                               {"panelWidth", PanelWidth}};
 
 // bind(view): the entry points above for the memory `view` starts at.

@@ -14,8 +14,18 @@ import { Worker } from 'node:worker_threads';
 import { TesseraError } from '../../../runtime/errors.js';
 import { NATIVE_IMPORTS, native, type WasmRuntime } from '../wasm/runtime.js';
 
-/** The exports a worker may run, by index (keep in sync with what kernels dispatch). */
-export const POOL_FUNCTIONS = ['sgemm', 'sgemmPacked', 'conv2dUnits', 'depthwise2dUnits'] as const;
+/**
+ * The functions a worker may run, by index (keep in sync with what kernels dispatch): WASM exports,
+ * then the native GEMM's entry points on absolute addresses (wasm/runtime.ts NativeGemm).
+ */
+export const POOL_FUNCTIONS = [
+  'sgemm',
+  'sgemmPacked',
+  'conv2dUnits',
+  'depthwise2dUnits',
+  'sgemmAbs',
+  'sgemmPackedAbs',
+] as const;
 export type PoolFunction = (typeof POOL_FUNCTIONS)[number];
 
 export interface PoolJob {
@@ -50,7 +60,7 @@ for (const [name, fn] of Object.entries(nativeImports)) {
   env[name] = bound ? bound[fn] : () => { throw new Error(name + ': the native GEMM is not loaded'); };
 }
 const ex = new WebAssembly.Instance(module, { env }).exports;
-const fns = names.map((n) => ex[n]);
+const fns = names.map((n) => ex[n] ?? (bound && bound[n]));
 const ctl = new Int32Array(control);
 // The generation when this worker was made: a round posted before it booted is still seen.
 let gen = generation;
@@ -136,9 +146,11 @@ export class WorkerPool {
     Atomics.store(ctl, NEXT, 0);
     Atomics.add(ctl, GEN, 1);
     Atomics.notify(ctl, GEN, Math.min(workers, this.workers.length));
-    const ex = this.rt.exports as unknown as Record<PoolFunction, (...a: number[]) => void>;
+    const ex = this.rt.exports as unknown as Record<string, ((...a: number[]) => void) | undefined>;
+    const nat = this.rt.nativeGemm as unknown as Record<string, (...a: number[]) => void> | null;
     for (let j = Atomics.add(ctl, NEXT, 1); j < jobs.length; j = Atomics.add(ctl, NEXT, 1)) {
-      ex[jobs[j]!.fn](...jobs[j]!.args);
+      const { fn, args } = jobs[j]!;
+      (ex[fn] ?? nat![fn]!)(...args);
       Atomics.sub(ctl, PENDING, 1);
     }
     for (let p = Atomics.load(ctl, PENDING); p !== 0; p = Atomics.load(ctl, PENDING)) {

@@ -193,6 +193,11 @@ export interface NativeGemm {
   /** dst <- A [M, K] (element strides rsA, csA) packed whole for sgemmPackedA (M * K floats). */
   sgemmPackA(M: number, K: number, a: number, rsA: number, csA: number, dst: number): void;
   sgemmPackedA(...args: number[]): void;
+  /** sgemm / sgemmPacked on absolute addresses, each as two int32 halves (see sgemm.ts `half`). */
+  sgemmAbs(...args: number[]): void;
+  sgemmPackedAbs(...args: number[]): void;
+  /** The address of a typed array's first element. */
+  address(a: Float32Array): number;
   panelWidth(): number;
 }
 

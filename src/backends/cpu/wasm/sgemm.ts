@@ -327,6 +327,10 @@ export function sgemm(
   const packB = nativeGemmOn() ? N >= native!.panelWidth / 2 || M <= N : N > 2;
   const rp = packB ? residentPacked(B, bOff, K, N, transB) : undefined;
   const rb = rp === undefined ? residentOperand(B, bOff, K, N, transB) : undefined;
+  if (nativeGemmOn()) {
+    nativeInPlace(transA, transB, M, N, K, A, aOff, ra, B, bOff, rp, rb, C, cOff, accumulate);
+    return true;
+  }
   arena.reset();
   let pa: number;
   let rsA: number;
@@ -447,4 +451,104 @@ export function gemmPackedAt(
     }
   }
   workerPool()!.run(jobs);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The native GEMM reads and writes the caller's arrays where they are (their addresses, from the
+// addon), so a product copies nothing into or out of WASM memory: on a 1024^3 product those copies
+// were a serial millisecond that two threads could not share.
+
+const TWO32 = 2 ** 32;
+/** An absolute address as the two int32 halves the native `...Abs` entry points take. */
+function half(addr: number): [number, number] {
+  return [(addr % TWO32) | 0, Math.floor(addr / TWO32)];
+}
+
+let memoryAddress = -1;
+/** The address of byte 0 of the WASM memory (a shared memory never moves). */
+function wasmAddress(): number {
+  if (memoryAddress < 0) memoryAddress = native!.gemm.address(new Float32Array(wasm!.memory.buffer, 0, 1));
+  return memoryAddress;
+}
+
+/** `sgemm` on the native GEMM with operands in place: resident blocks in WASM memory, others where they are. */
+function nativeInPlace(
+  transA: boolean,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  A: Float32Array,
+  aOff: number,
+  ra: number | undefined,
+  B: Float32Array,
+  bOff: number,
+  rp: number | undefined,
+  rb: number | undefined,
+  C: Float32Array,
+  cOff: number,
+  accumulate: boolean,
+): void {
+  const g = native!.gemm;
+  const base = wasmAddress();
+  const [pa, rsA, csA] =
+    ra !== undefined ? [base + ra, K, 1] : [g.address(A) + aOff * 4, transA ? 1 : K, transA ? M : 1];
+  const pc = g.address(C) + cOff * 4;
+  const acc = accumulate ? 1 : 0;
+  const threads = threadsFor(M, N, K);
+  const NR = native!.panelWidth;
+  const jobs: PoolJob[] = [];
+  if (rp !== undefined) {
+    const pbp = base + rp;
+    const np = Math.ceil(N / NR) * NR;
+    const packed = (i0: number, i1: number, j0: number, j1: number) =>
+      jobs.push({
+        fn: 'sgemmPackedAbs',
+        args: [
+          i1 - i0,
+          j1 - j0,
+          K,
+          ...half(pa + i0 * rsA * 4),
+          rsA,
+          csA,
+          ...half(pbp),
+          np,
+          j0,
+          ...half(pc + (i0 * N + j0) * 4),
+          N,
+          acc,
+        ],
+      });
+    if (threads === 1) packed(0, M, 0, N);
+    else if (np / NR >= threads * MIN_PANELS_PER_THREAD || M < threads * MR)
+      for (const [j0, j1] of split(N, threads, NR)) packed(0, M, j0, j1);
+    else for (const [i0, i1] of split(M, threads, MR)) packed(i0, i1, 0, N);
+  } else {
+    const [pb, rsB, csB] =
+      rb !== undefined ? [base + rb, N, 1] : [g.address(B) + bOff * 4, transB ? 1 : N, transB ? K : 1];
+    const plain = (i0: number, i1: number, j0: number, j1: number) =>
+      jobs.push({
+        fn: 'sgemmAbs',
+        args: [
+          i1 - i0,
+          j1 - j0,
+          K,
+          ...half(pa + i0 * rsA * 4),
+          rsA,
+          csA,
+          ...half(pb + j0 * csB * 4),
+          rsB,
+          csB,
+          ...half(pc + (i0 * N + j0) * 4),
+          N,
+          acc,
+        ],
+      });
+    // Each thread packs the whole of the operand it does not split: split the longer side of C.
+    if (threads === 1) plain(0, M, 0, N);
+    else if (M >= N) for (const [i0, i1] of split(M, threads, MR)) plain(i0, i1, 0, N);
+    else for (const [j0, j1] of split(N, threads, NR)) plain(0, M, j0, j1);
+  }
+  if (jobs.length === 1) g[jobs[0]!.fn as 'sgemmAbs'](...jobs[0]!.args);
+  else workerPool()!.run(jobs);
 }
