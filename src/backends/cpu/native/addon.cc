@@ -91,15 +91,6 @@ static napi_value SgemmPackA(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// sgemmPackedA(M, N, K, ap, i0, mAll, b, rsB, csB, c, ldc, accumulate)
-static napi_value SgemmPackedA(napi_env env, napi_callback_info info) {
-  int32_t v[12];
-  uint8_t* base = int32Args(env, info, v);
-  isa->gemmPackedA(v[0], v[1], v[2], at(base, v[3]), v[4], v[5], at(base, v[6]), v[7], v[8], at(base, v[9]), v[10],
-                   v[11]);
-  return nullptr;
-}
-
 // Absolute addresses arrive as two int32 halves (the worker pool passes only int32 arguments).
 static float* absolute(int32_t lo, int32_t hi) {
   return reinterpret_cast<float*>((static_cast<uint64_t>(static_cast<uint32_t>(hi)) << 32) |
@@ -144,6 +135,14 @@ static napi_value Address(napi_env env, napi_callback_info info) {
   return number(env, static_cast<double>(reinterpret_cast<uintptr_t>(data)));
 }
 
+// convUnitsAbs(pLo, pHi, u0, u1): convolution work units, the parameter block at an absolute address.
+static napi_value ConvUnitsAbs(napi_env env, napi_callback_info info) {
+  int32_t v[4];
+  int32Args(env, info, v);
+  isa->convUnits(reinterpret_cast<const int32_t*>(absolute(v[0], v[1])), v[2], v[3]);
+  return nullptr;
+}
+
 // sgemmPackedBytes(K, N)
 static napi_value SgemmPackedBytes(napi_env env, napi_callback_info info) {
   int32_t v[2];
@@ -179,9 +178,9 @@ static const Entry bound[] = {{"sgemm", Sgemm},
                               {"sgemmPackB", SgemmPackB},
                               {"sgemmPackedBytes", SgemmPackedBytes},
                               {"sgemmPackA", SgemmPackA},
-                              {"sgemmPackedA", SgemmPackedA},
                               {"sgemmAbs", SgemmAbs},
                               {"sgemmPackedAbs", SgemmPackedAbs},
+                              {"convUnitsAbs", ConvUnitsAbs},
                               {"address", Address},
                               {"panelWidth", PanelWidth}};
 

@@ -2,6 +2,7 @@
 // Pointers are into the WASM memory; strides are in elements.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 
 struct GemmIsa {
   const char* name;
@@ -16,6 +17,8 @@ struct GemmIsa {
   void (*packA)(int M, int K, const float* a, long rsA, long csA, float* dst);
   void (*gemmPackedA)(int M, int N, int K, const float* ap, int i0, int mAll, const float* b, long rsB, long csB,
                       float* c, long ldc, int accumulate);
+  // Convolution work units [u0, u1) described by the parameter block p (conv-kernel.inc).
+  void (*convUnits)(const int32_t* p, int u0, int u1);
 };
 
 extern const GemmIsa gemmAvx512;

@@ -25,6 +25,7 @@ export const POOL_FUNCTIONS = [
   'depthwise2dUnits',
   'sgemmAbs',
   'sgemmPackedAbs',
+  'convUnitsAbs',
 ] as const;
 export type PoolFunction = (typeof POOL_FUNCTIONS)[number];
 

@@ -8,8 +8,10 @@
  * - otherwise, per (image, group), the output positions are cut into tiles whose im2col block fits
  *   in L2 and each tile is unfolded and multiplied by the GEMM straight into Y (a 1x1 kernel with
  *   unit strides and no padding reads X in place), bias and Relu added while the tile is in cache.
- * The weight gradient (conv2dWeightGradWasm) uses the same tiled im2col. The TypeScript path in
- * src/ops/nn/conv.ts computes the same values and stays the reference (test/backends/).
+ * With the native GEMM loaded (../native), the second kind runs there instead (`convNative`): the
+ * same plan and work units, X read and Y written in place (no copies), the weights as pre-packed
+ * panels. The weight gradient (conv2dWeightGradWasm) uses the same tiled im2col. The TypeScript path
+ * in src/ops/nn/conv.ts computes the same values and stays the reference (test/backends/).
  */
 import { allocate } from '../../../runtime/dtype.js';
 import { getNumThreads } from '../threads/config.js';
@@ -21,6 +23,7 @@ import {
   packGroupsA,
   residentOperand,
   residentPackedA,
+  wasmAddress,
   workerPool,
 } from './sgemm.js';
 
@@ -65,8 +68,8 @@ const MAX_TILE = 1024;
 /** Narrowest tile worth a GEMM call (packing A is paid once per tile). */
 const MIN_TILE = 32;
 /**
- * The GEMM's micro-tile height: row blocks of a group are multiples of it (the native GEMM's packed
- * weight panels cannot be entered mid-panel).
+ * The GEMM's micro-tile height: row blocks of a group are multiples of it (the native driver's
+ * packed weight panels cannot be entered mid-panel).
  */
 const rowUnit = () => (nativeGemmOn() ? native!.panelRows : 6);
 /** Each thread should get at least this many multiply-adds. */
@@ -74,7 +77,7 @@ const MACS_PER_THREAD = 1 << 20;
 /** Jobs per thread when split: the pool hands them out as threads come free (busy machines). */
 const JOBS_PER_THREAD = 4;
 /** Parameter block length, in i32s (offsets P_* in assembly/conv.ts). */
-const PARAMS = 26;
+const PARAMS = 25;
 
 /** How a call is cut into work units: tiles of output positions and row blocks of output channels. */
 export interface ConvPlan {
@@ -164,21 +167,14 @@ export function conv2dWasm(
   const y = allocate('float32', s.N * s.M * L) as Float32Array;
   if (y.length === 0) return y;
   const plan = planConv2d(s);
-  // With the native GEMM the weights are read as its packed panels (else every tile repacks them).
-  const packW = !plan.depthwise && nativeGemmOn();
+  if (!plan.depthwise && nativeGemmOn()) return convNative(s, plan, x, w, b, relu, y);
   // Resident operands first: allocating one moves the scratch region.
-  let pwp = packW ? residentPackedA(w, s.M, K, s.group) : undefined;
-  let pw = pwp === undefined ? residentOperand(w, 0, s.M, K, false) : 0;
+  let pw = residentOperand(w, 0, s.M, K, false);
   let pb = b ? residentOperand(b, 0, 1, s.M, false) : 0;
   arena.reset();
   if (pw === undefined) {
     pw = arena.alloc(s.M * K * 4);
     arena.f32(pw, s.M * K).set(w.subarray(0, s.M * K));
-  }
-  if (packW && pwp === undefined) {
-    // Not constant (training) or past the resident budget: packed once for this call.
-    pwp = arena.alloc(s.M * K * 4);
-    packGroupsA(pw, s.M, K, s.group, pwp);
   }
   if (b && pb === undefined) {
     pb = arena.alloc(s.M * 4);
@@ -213,7 +209,6 @@ export function conv2dWasm(
     plan.mRows,
     plan.mParts,
     plan.direct ? 1 : 0,
-    pwp ?? 0,
   ];
   new Int32Array(wasm.memory.buffer, pp, PARAMS).set(params);
   const jobs = plan.threads > 1 ? Math.min(plan.units, plan.threads * JOBS_PER_THREAD, MAX_JOBS) : 1;
@@ -236,6 +231,86 @@ export function conv2dWasm(
     workerPool()!.run(list, plan.threads - 1);
   }
   y.set(arena.f32(py, y.length));
+  return y;
+}
+
+/** Parameter block length of the native driver, in int32s (ConvParam in native/conv-kernel.inc). */
+const NATIVE_PARAMS = 31;
+const TWO32 = 2 ** 32;
+
+/**
+ * The non-depthwise convolution on the native GEMM (native/conv-kernel.inc): the same plan and work
+ * units, with X read and Y written where they are (no copies into WASM memory), the weights as
+ * pre-packed panels and bias + Relu applied to each tile in cache.
+ */
+function convNative(
+  s: Conv2dShape,
+  plan: ConvPlan,
+  x: Float32Array,
+  w: Float32Array,
+  b: Float32Array | undefined,
+  relu: boolean,
+  y: Float32Array,
+): Float32Array {
+  const g = native!.gemm;
+  const Cg = s.C / s.group;
+  const K = Cg * s.kH * s.kW;
+  // Resident operands first: allocating one moves the scratch region.
+  let pwp = residentPackedA(w, s.M, K, s.group);
+  const pb = b ? residentOperand(b, 0, 1, s.M, false) : undefined;
+  arena!.reset();
+  if (pwp === undefined) {
+    // Not constant (training) or past the resident budget: packed once for this call.
+    const pw = arena!.alloc(s.M * K * 4);
+    arena!.f32(pw, s.M * K).set(w.subarray(0, s.M * K));
+    pwp = arena!.alloc(s.M * K * 4);
+    packGroupsA(pw, s.M, K, s.group, pwp);
+  }
+  const base = wasmAddress();
+  const pp = arena!.alloc(NATIVE_PARAMS * 4);
+  const addr = (a: number) => [(a % TWO32) | 0, Math.floor(a / TWO32)];
+  const params = [
+    s.C,
+    s.H,
+    s.W,
+    s.kH,
+    s.kW,
+    s.oH,
+    s.oW,
+    s.sH,
+    s.sW,
+    s.dH,
+    s.dW,
+    s.pH,
+    s.pW,
+    s.M,
+    s.group,
+    plan.tile,
+    plan.tiles,
+    plan.mRows,
+    plan.mParts,
+    plan.direct ? 1 : 0,
+    relu ? 1 : 0,
+    ...addr(g.address(x)),
+    ...addr(base + pwp),
+    ...(b ? addr(pb !== undefined ? base + pb : g.address(b)) : [0, 0]),
+    ...addr(g.address(y)),
+    0,
+    0, // no residual input
+  ];
+  new Int32Array(wasm!.memory.buffer, pp, NATIVE_PARAMS).set(params);
+  const [pLo, pHi] = addr(base + pp);
+  const jobs = plan.threads > 1 ? Math.min(plan.units, plan.threads * JOBS_PER_THREAD, MAX_JOBS) : 1;
+  if (jobs === 1) g.convUnitsAbs(pLo!, pHi!, 0, plan.units);
+  else {
+    const list: PoolJob[] = [];
+    for (let j = 0; j < jobs; j++) {
+      const u0 = Math.round((j * plan.units) / jobs);
+      const u1 = Math.round(((j + 1) * plan.units) / jobs);
+      if (u1 > u0) list.push({ fn: 'convUnitsAbs', args: [pLo!, pHi!, u0, u1] });
+    }
+    workerPool()!.run(list, plan.threads - 1);
+  }
   return y;
 }
 

@@ -190,12 +190,13 @@ export interface NativeGemm {
   sgemmPacked(...args: number[]): void;
   sgemmPackB(...args: number[]): void;
   sgemmPackedBytes(K: number, N: number): number;
-  /** dst <- A [M, K] (element strides rsA, csA) packed whole for sgemmPackedA (M * K floats). */
+  /** dst <- A [M, K] (element strides rsA, csA) packed whole as convUnitsAbs reads weights (M * K floats). */
   sgemmPackA(M: number, K: number, a: number, rsA: number, csA: number, dst: number): void;
-  sgemmPackedA(...args: number[]): void;
   /** sgemm / sgemmPacked on absolute addresses, each as two int32 halves (see sgemm.ts `half`). */
   sgemmAbs(...args: number[]): void;
   sgemmPackedAbs(...args: number[]): void;
+  /** Convolution work units [u0, u1) of the parameter block at an absolute address (native/conv-kernel.inc). */
+  convUnitsAbs(pLo: number, pHi: number, u0: number, u1: number): void;
   /** The address of a typed array's first element. */
   address(a: Float32Array): number;
   panelWidth(): number;
@@ -222,7 +223,6 @@ export const NATIVE_IMPORTS = {
   nativeSgemmPackB: 'sgemmPackB',
   nativeSgemmPackedBytes: 'sgemmPackedBytes',
   nativePanelWidth: 'panelWidth',
-  nativeSgemmPackedA: 'sgemmPackedA',
 } as const;
 
 /** The imports for an instance: the addon's functions bound to its memory, or stubs that throw. */

@@ -466,7 +466,7 @@ function half(addr: number): [number, number] {
 
 let memoryAddress = -1;
 /** The address of byte 0 of the WASM memory (a shared memory never moves). */
-function wasmAddress(): number {
+export function wasmAddress(): number {
   if (memoryAddress < 0) memoryAddress = native!.gemm.address(new Float32Array(wasm!.memory.buffer, 0, 1));
   return memoryAddress;
 }

@@ -2,7 +2,6 @@
 // im2col multiplied by the GEMM straight into Y with bias and Relu added while the tile is in cache,
 // and a direct depthwise kernel. A float32 Conv makes one copy in and one out.
 import { sgemm, sgemmScratchBytes } from './gemm';
-import { nativeSgemmPackedA } from './native';
 import { copyF32, madd, zeroF32 } from './simd';
 
 // ---------------------------------------------------------------------------------------------
@@ -37,7 +36,6 @@ const P_TILES: i32 = 21; // tiles per (image, group)
 const P_MROWS: i32 = 22; // output channels per row block of a group
 const P_MPARTS: i32 = 23; // row blocks per group
 const P_DIRECT: i32 = 24; // 1: a 1x1 kernel with unit strides and no padding reads X in place
-const P_WPACKED: i32 = 25; // W packed for the native GEMM (each group's Mg x K rows), 0 when not
 
 // @ts-ignore: decorator
 @inline
@@ -187,7 +185,6 @@ export function conv2dUnits(p: usize, u0: i32, u1: i32, scratch: usize): void {
   const mRows = prm(p, P_MROWS);
   const mParts = prm(p, P_MPARTS);
   const direct = prm(p, P_DIRECT);
-  const wpacked = <usize>prm(p, P_WPACKED);
   const bias = <usize>prm(p, P_B);
   const relu = prm(p, P_RELU);
   const Cg = C / group;
@@ -245,13 +242,8 @@ export function conv2dUnits(p: usize, u0: i32, u1: i32, scratch: usize): void {
     }
     const m = g * Mg + m0;
     const y = <usize>prm(p, P_Y) + (<usize>((n * M + m) * L + l0) << 2);
-    if (wpacked != 0) {
-      // The weights' panels read in place (packed once per session; m0 is a multiple of the panel rows).
-      nativeSgemmPackedA(mr, nt, K, wpacked + (<usize>(g * Mg * K) << 2), m0, Mg, b, rsB, 1, y, L, 0);
-    } else {
-      const a = <usize>prm(p, P_WT) + (<usize>(m * K) << 2);
-      sgemm(mr, nt, K, a, K, 1, b, rsB, 1, y, L, 0, gemmScratch);
-    }
+    const a = <usize>prm(p, P_WT) + (<usize>(m * K) << 2);
+    sgemm(mr, nt, K, a, K, 1, b, rsB, 1, y, L, 0, gemmScratch);
     if (bias != 0 || relu) biasReluTile(y, mr, nt, L, bias != 0 ? bias + (<usize>m << 2) : 0, relu);
   }
 }

@@ -59,20 +59,3 @@ export declare function nativeSgemmPackedBytes(K: i32, N: i32): i32;
 // @ts-ignore: decorator
 @external('env', 'nativePanelWidth')
 export declare function nativePanelWidth(): i32;
-
-// @ts-ignore: decorator
-@external('env', 'nativeSgemmPackedA')
-export declare function nativeSgemmPackedA(
-  M: i32,
-  N: i32,
-  K: i32,
-  ap: usize,
-  i0: i32,
-  mAll: i32,
-  b: usize,
-  rsB: i32,
-  csB: i32,
-  c: usize,
-  ldc: i32,
-  accumulate: i32,
-): void;
