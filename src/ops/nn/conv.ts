@@ -81,6 +81,7 @@ function convWasm(
   win: Window,
   group: number,
   relu: boolean,
+  z?: Tensor,
 ): Tensor | undefined {
   if (win.kernel.length !== 2 || x.dtype !== 'float32') return undefined;
   const xs = floats(x);
@@ -89,7 +90,16 @@ function convWasm(
   if (!(xs instanceof Float32Array && ws instanceof Float32Array)) return undefined;
   if (bs && !(bs instanceof Float32Array)) return undefined;
   const s = shape2d(x.shape[0]!, x.shape[1]!, w.shape[0]!, group, win);
-  const y = conv2dWasm(s, xs, ws, bs, relu);
+  let zs: Float32Array | undefined;
+  if (z) {
+    // The residual must be Y's shape exactly (no broadcasting) and dense float32.
+    const want = [s.N, s.M, s.oH, s.oW];
+    if (z.dtype !== 'float32' || z.ndim !== 4 || z.shape.some((d, i) => d !== want[i])) return undefined;
+    const d = floats(z);
+    if (!(d instanceof Float32Array)) return undefined;
+    zs = d;
+  }
+  const y = conv2dWasm(s, xs, ws, bs, relu, zs);
   return y ? output(y, [s.N, s.M, s.oH, s.oW], x.dtype) : undefined;
 }
 
@@ -105,13 +115,13 @@ function shape2d(N: number, C: number, M: number, group: number, win: Window): C
 }
 
 /**
- * Conv then Relu as one CPU kernel (FusedConv with activation Relu): the WASM path applies the Relu
- * while each output tile is in cache. Undefined where that path does not apply; the caller then
- * runs Conv and Relu as two ops.
+ * Conv (+ a residual Z) then Relu as one CPU kernel (FusedConv with activation Relu): the fast path
+ * adds Z and applies the Relu while each output tile is in cache. Undefined where that path does not
+ * apply (a residual needs the native driver); the caller then runs the ops one by one.
  */
 export function convReluCpu(inputs: OpInputs, attrs: Attrs): Tensor | undefined {
-  const { x, w, b, group, win } = convSetup('FusedConv', inputs, attrs);
-  return convWasm(x, w, b, win, group, true);
+  const { x, w, b, group, win } = convSetup('FusedConv', inputs.slice(0, 3), attrs);
+  return convWasm(x, w, b, win, group, true, inputs[3]);
 }
 
 /**

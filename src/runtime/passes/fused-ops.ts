@@ -2,6 +2,8 @@
  * The fused ops the activation-fusion pass emits, in domain 'com.tessera': FusedConv, FusedGemm and
  * FusedMatMul run their base op and then an activation, both through the registry, so every backend
  * that has the two ops runs the fused one too, and autograd records the two inner ops as usual.
+ * FusedConv takes an optional fourth input Z (onnxruntime's FusedConv has it too; the conv-add
+ * fusion, fuse-conv-add.ts, gives it a ResNet block's shortcut): Y = activation(Conv + Z).
  */
 import { reluF32Wasm } from '../../backends/cpu/wasm/elementwise.js';
 import { convReluCpu } from '../../ops/nn/conv.js';
@@ -75,22 +77,31 @@ function relu64(d: Float64Array): void {
   for (let i = 0; i < d.length; i++) if (d[i]! <= 0) d[i] = 0;
 }
 
+/** The base op's output plus FusedConv's residual input Z, when it has one. */
+function withResidual(y: Tensor, inputs: OpInputs): Tensor {
+  const z = inputs[3];
+  return z ? dispatch1('Add', [y, z]) : y;
+}
+
 function fused(name: string, base: string) {
+  const residual = base === 'Conv';
+  const baseInputs = (inputs: OpInputs) => (residual ? inputs.slice(0, 3) : inputs);
   const kernel = (inputs: OpInputs, attrs: Attrs) => [
-    activate(dispatch1(base, inputs, baseAttrs(attrs)), attrs, name),
+    activate(withResidual(dispatch1(base, baseInputs(inputs), baseAttrs(attrs)), inputs), attrs, name),
   ];
   // On the CPU, Relu runs in place on the base op's fresh output (no second buffer, no dispatch).
   const cpu = (inputs: OpInputs, attrs: Attrs) => {
-    // Conv + Relu: one WASM pass (float32 2-D), unless autograd has to record the two ops.
+    // Conv (+ Z) + Relu: one pass over each output tile (float32 2-D), unless autograd has to
+    // record the ops.
     if (
-      base === 'Conv' &&
+      residual &&
       attrs.activation === 'Relu' &&
       !(isGradEnabled() && inputs.some((t) => t?.requiresGrad))
     ) {
       const fast = convReluCpu(inputs, baseAttrs(attrs));
       if (fast) return [fast];
     }
-    const y = dispatch1(base, inputs, baseAttrs(attrs));
+    const y = withResidual(dispatch1(base, baseInputs(inputs), baseAttrs(attrs)), inputs);
     if (attrs.activation === 'Relu' && reluInPlace(y, inputs)) return [y];
     return [activate(y, attrs, name)];
   };
@@ -99,7 +110,7 @@ function fused(name: string, base: string) {
     domain: FUSED_DOMAIN,
     since: 1,
     minInputs: 2,
-    maxInputs: 3,
+    maxInputs: residual ? 4 : 3,
     // Composed of registry ops, so the same function serves every device.
     kernels: { cpu, webgpu: kernel },
   });

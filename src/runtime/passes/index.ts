@@ -11,6 +11,7 @@ import { deadNodeElimination } from './dead-nodes.js';
 import { activationFusion } from './fuse-activation.js';
 import { addReluFusion } from './fuse-add-relu.js';
 import { channelAffineFusion } from './fuse-channel-affine.js';
+import { convAddFusion } from './fuse-conv-add.js';
 import { convBatchNormFusion } from './fuse-conv-bn.js';
 import { matMulAddFusion } from './fuse-matmul-add.js';
 import { shapeInference } from './shape-inference.js';
@@ -24,6 +25,7 @@ export type PassName =
   | 'matMulAddFusion'
   | 'channelAffineFusion'
   | 'addReluFusion'
+  | 'convAddFusion'
   | 'activationFusion'
   | 'shapeInference';
 
@@ -63,6 +65,7 @@ export const PASSES: readonly GraphPass[] = [
   { name: 'matMulAddFusion', level: 'extended', run: matMulAddFusion },
   { name: 'channelAffineFusion', level: 'extended', run: channelAffineFusion },
   { name: 'addReluFusion', level: 'extended', run: addReluFusion },
+  { name: 'convAddFusion', level: 'extended', run: convAddFusion },
   { name: 'activationFusion', level: 'extended', run: activationFusion },
   { name: 'shapeInference', level: 'basic', run: shapeInference },
 ];
@@ -106,6 +109,7 @@ export {
   activationFusion,
   addReluFusion,
   channelAffineFusion,
+  convAddFusion,
   constantFolding,
   convBatchNormFusion,
   deadNodeElimination,

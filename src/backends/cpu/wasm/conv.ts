@@ -147,8 +147,9 @@ export function planConv2d(s: Conv2dShape, maxThreads = getNumThreads()): ConvPl
 }
 
 /**
- * Y [N, M, oH, oW] = conv(X, W) + B, then Relu when `relu`; null when the WASM kernels are not
- * loaded. X [N, C, H, W] and W [M, C/group, kH, kW] are dense float32 arrays; B has M values.
+ * Y [N, M, oH, oW] = conv(X, W) + B (+ Z), then Relu when `relu`; null when the WASM kernels are not
+ * loaded, or for a residual Z without the native driver. X [N, C, H, W], W [M, C/group, kH, kW] and Z
+ * (Y's shape) are dense float32 arrays; B has M values.
  */
 export function conv2dWasm(
   s: Conv2dShape,
@@ -156,6 +157,7 @@ export function conv2dWasm(
   w: Float32Array,
   b: Float32Array | undefined,
   relu: boolean,
+  z?: Float32Array,
 ): Float32Array | null {
   if (!wasm || !arena) return null;
   const ex = wasm.exports as unknown as ConvExports;
@@ -167,7 +169,9 @@ export function conv2dWasm(
   const y = allocate('float32', s.N * s.M * L) as Float32Array;
   if (y.length === 0) return y;
   const plan = planConv2d(s);
-  if (!plan.depthwise && nativeGemmOn()) return convNative(s, plan, x, w, b, relu, y);
+  if (!plan.depthwise && nativeGemmOn()) return convNative(s, plan, x, w, b, relu, y, z);
+  // A residual input is added only by the native driver.
+  if (z) return null;
   // Resident operands first: allocating one moves the scratch region.
   let pw = residentOperand(w, 0, s.M, K, false);
   let pb = b ? residentOperand(b, 0, 1, s.M, false) : 0;
@@ -251,6 +255,7 @@ function convNative(
   b: Float32Array | undefined,
   relu: boolean,
   y: Float32Array,
+  z: Float32Array | undefined,
 ): Float32Array {
   const g = native!.gemm;
   const Cg = s.C / s.group;
@@ -295,8 +300,7 @@ function convNative(
     ...addr(base + pwp),
     ...(b ? addr(pb !== undefined ? base + pb : g.address(b)) : [0, 0]),
     ...addr(g.address(y)),
-    0,
-    0, // no residual input
+    ...(z ? addr(g.address(z)) : [0, 0]),
   ];
   new Int32Array(wasm!.memory.buffer, pp, NATIVE_PARAMS).set(params);
   const [pLo, pHi] = addr(base + pp);
