@@ -23,5 +23,5 @@ for (let i = 0; i < Number(runs); i++) {
   times.push(performance.now() - t0);
 }
 times.sort((a, b) => a - b);
-console.log(`${name}: median ${times[times.length >> 1]!.toFixed(2)} ms, min ${times[0]!.toFixed(2)} ms`);
+console.log(`${name}: median ${times[times.length >> 1]!.toFixed(3)} ms, min ${times[0]!.toFixed(3)} ms`);
 process.exit(0);

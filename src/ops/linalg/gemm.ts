@@ -27,7 +27,18 @@ function expect2D(name: string, t: Tensor): void {
   }
 }
 
-function gemmKernel(inputs: OpInputs, attrs: Attrs, legacy: boolean): Tensor {
+/**
+ * Gemm then Relu as one CPU kernel (FusedGemm with activation Relu, opset 7 and later): when the
+ * Relu can come last in the product (alpha 1 and C added before it, the float32 path), the GEMM
+ * applies it as it stores each tile; otherwise it runs over the result here.
+ */
+export function gemmReluCpu(inputs: OpInputs, attrs: Attrs): Tensor {
+  return gemmKernel(inputs, { ...GEMM_DEFAULTS, ...attrs }, false, true);
+}
+
+const GEMM_DEFAULTS = { alpha: 1, beta: 1, transA: 0, transB: 0 };
+
+function gemmKernel(inputs: OpInputs, attrs: Attrs, legacy: boolean, relu = false): Tensor {
   const a = input(inputs, 0, 'Gemm');
   const b = input(inputs, 1, 'Gemm');
   const c = inputs[2];
@@ -63,6 +74,7 @@ function gemmKernel(inputs: OpInputs, attrs: Attrs, legacy: boolean): Tensor {
   }
   const out = computeArray(a.dtype, M * N);
   let cDone = false;
+  let fusedRelu = false;
   if (out instanceof Float32Array) {
     // float32: the fast GEMM reads the stored (possibly transposed) operands as they are. When
     // alpha is 1, beta * C is written first and the product accumulates onto it (no second pass).
@@ -75,6 +87,8 @@ function gemmKernel(inputs: OpInputs, attrs: Attrs, legacy: boolean): Tensor {
         cDone = true;
       }
     }
+    // The Relu goes into the product only when nothing is added after it.
+    fusedRelu = relu && alpha === 1 && (!c || cDone);
     gemm(
       ta,
       tb,
@@ -88,6 +102,7 @@ function gemmKernel(inputs: OpInputs, attrs: Attrs, legacy: boolean): Tensor {
       out,
       0,
       accumulate,
+      fusedRelu,
     );
   } else {
     matmulCpu(floatData(transposed(a, ta)), floatData(transposed(b, tb)), M, K, N, out);
@@ -104,6 +119,7 @@ function gemmKernel(inputs: OpInputs, attrs: Attrs, legacy: boolean): Tensor {
       for (let i = 0; i < out.length; i++) out[i]! += beta * cv[i]!;
     }
   }
+  if (relu && !fusedRelu) for (let i = 0; i < out.length; i++) if (out[i]! <= 0) out[i] = 0;
   return fromCompute(out, mn, a.dtype);
 }
 
@@ -154,7 +170,7 @@ for (const since of [1, 7]) {
     since,
     minInputs: legacy ? 3 : 2,
     maxInputs: 3,
-    defaults: { alpha: 1, beta: 1, transA: 0, transB: 0, ...(legacy ? { broadcast: 0 } : {}) },
+    defaults: { ...GEMM_DEFAULTS, ...(legacy ? { broadcast: 0 } : {}) },
     kernels: { cpu: (inputs, attrs) => [gemmKernel(inputs, attrs, legacy)] },
     grad: ({ inputs, attrs }, [dy]) => {
       const [a, b, c] = inputs as [Tensor, Tensor, Tensor | undefined];

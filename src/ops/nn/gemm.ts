@@ -11,10 +11,10 @@ export type FloatArray = Float64Array | Float32Array;
 const COL_BLOCK = 512;
 
 /**
- * C[M, N] = op(A) * op(B) (+ C when `accumulate`), where op(A) is [M, K] (A stored [K, M] when
- * `transA`) and op(B) is [K, N] (B stored [N, K] when `transB`). Matrices are dense row-major
- * blocks starting at the given offsets. Four rows of C are computed at a time, sharing each load
- * of B (about twice as fast as the one-row loop in V8).
+ * C[M, N] = op(A) * op(B) (+ C when `accumulate`), then Relu when `relu`, where op(A) is [M, K] (A
+ * stored [K, M] when `transA`) and op(B) is [K, N] (B stored [N, K] when `transB`). Matrices are
+ * dense row-major blocks starting at the given offsets. The TypeScript loop computes four rows of
+ * C at a time, sharing each load of B (about twice as fast as the one-row loop in V8).
  */
 export function gemm(
   transA: boolean,
@@ -29,11 +29,33 @@ export function gemm(
   C: FloatArray,
   cOff: number,
   accumulate: boolean,
+  relu = false,
 ): void {
   // float32 goes to the WASM SIMD kernel when it is built (sgemm returns false otherwise).
   if (A instanceof Float32Array && B instanceof Float32Array && C instanceof Float32Array) {
-    if (sgemm(transA, transB, M, N, K, A, aOff, B, bOff, C, cOff, accumulate)) return;
+    if (sgemm(transA, transB, M, N, K, A, aOff, B, bOff, C, cOff, accumulate, relu)) return;
   }
+  gemmTs(transA, transB, M, N, K, A, aOff, B, bOff, C, cOff, accumulate);
+  if (relu) {
+    // Math.max(0, v) as the Relu kernel computes it: -0 becomes +0, NaN stays NaN.
+    for (let i = cOff; i < cOff + M * N; i++) if (C[i]! <= 0) C[i] = 0;
+  }
+}
+
+function gemmTs(
+  transA: boolean,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  A: FloatArray,
+  aOff: number,
+  B: FloatArray,
+  bOff: number,
+  C: FloatArray,
+  cOff: number,
+  accumulate: boolean,
+): void {
   if (!accumulate) C.fill(0, cOff, cOff + M * N);
   // Element (i, p) of op(A) is A[aOff + i * ai + p * ap].
   const ai = transA ? 1 : K;

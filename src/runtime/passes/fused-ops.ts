@@ -6,6 +6,7 @@
  * fusion, fuse-conv-add.ts, gives it a ResNet block's shortcut): Y = activation(Conv + Z).
  */
 import { reluF32Wasm } from '../../backends/cpu/wasm/elementwise.js';
+import { gemmReluCpu } from '../../ops/linalg/gemm.js';
 import { convReluCpu } from '../../ops/nn/conv.js';
 import { type Attrs, dispatch1, type OpInputs, registerOp } from '../../ops/registry.js';
 import { isGradEnabled } from '../autograd.js';
@@ -77,6 +78,12 @@ function relu64(d: Float64Array): void {
   for (let i = 0; i < d.length; i++) if (d[i]! <= 0) d[i] = 0;
 }
 
+/** Whether gemmReluCpu computes this FusedGemm: float inputs (its Relu is the Relu kernel's for those). */
+function gemmReluApplies(inputs: OpInputs): boolean {
+  const a = inputs[0];
+  return !!a && (a.dtype === 'float32' || a.dtype === 'float64') && a.device === 'cpu';
+}
+
 /** The base op's output plus FusedConv's residual input Z, when it has one. */
 function withResidual(y: Tensor, inputs: OpInputs): Tensor {
   const z = inputs[3];
@@ -93,14 +100,14 @@ function fused(name: string, base: string) {
   const cpu = (inputs: OpInputs, attrs: Attrs) => {
     // Conv (+ Z) + Relu: one pass over each output tile (float32 2-D), unless autograd has to
     // record the ops.
-    if (
-      residual &&
-      attrs.activation === 'Relu' &&
-      !(isGradEnabled() && inputs.some((t) => t?.requiresGrad))
-    ) {
+    const untracked = !(isGradEnabled() && inputs.some((t) => t?.requiresGrad));
+    if (residual && attrs.activation === 'Relu' && untracked) {
       const fast = convReluCpu(inputs, baseAttrs(attrs));
       if (fast) return [fast];
     }
+    // Gemm + Relu: the GEMM applies the Relu as it stores (a dense float output of the base op).
+    if (base === 'Gemm' && attrs.activation === 'Relu' && untracked && gemmReluApplies(inputs))
+      return [gemmReluCpu(inputs, baseAttrs(attrs))];
     const y = withResidual(dispatch1(base, baseInputs(inputs), baseAttrs(attrs)), inputs);
     if (attrs.activation === 'Relu' && reluInPlace(y, inputs)) return [y];
     return [activate(y, attrs, name)];

@@ -10,10 +10,11 @@ struct GemmIsa {
   int mr;  // rows per packed A panel
   size_t (*packedBytes)(int K, int N);
   void (*packB)(int K, int N, const float* b, long rsB, long csB, float* dst);
+  // relu: Relu applied to C at the end (a Gemm fused with its activation).
   void (*gemm)(int M, int N, int K, const float* a, long rsA, long csA, const float* b, long rsB, long csB,
-               float* c, long ldc, int accumulate);
+               float* c, long ldc, int accumulate, int relu);
   void (*gemmPacked)(int M, int N, int K, const float* a, long rsA, long csA, const float* bp, int np, int j0,
-                     float* c, long ldc, int accumulate);
+                     float* c, long ldc, int accumulate, int relu);
   void (*packA)(int M, int K, const float* a, long rsA, long csA, float* dst);
   void (*gemmPackedA)(int M, int N, int K, const float* ap, int i0, int mAll, const float* b, long rsB, long csB,
                       float* c, long ldc, int accumulate);

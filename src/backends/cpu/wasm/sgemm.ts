@@ -300,9 +300,10 @@ function split(n: number, parts: number, unit: number): [number, number][] {
 }
 
 /**
- * C[M, N] = op(A) op(B) (+ C when `accumulate`), float32, with the layout of nn/gemm.ts: op(A) is
- * [M, K] (A stored [K, M] when transA), op(B) is [K, N] (B stored [N, K] when transB), C dense
- * row-major at cOff. Returns false (and does nothing) when the WASM kernels are not loaded.
+ * C[M, N] = op(A) op(B) (+ C when `accumulate`), then Relu when `relu`, float32, with the layout of
+ * nn/gemm.ts: op(A) is [M, K] (A stored [K, M] when transA), op(B) is [K, N] (B stored [N, K] when
+ * transB), C dense row-major at cOff. The native GEMM applies the Relu as it stores each tile.
+ * Returns false (and does nothing) when the WASM kernels are not loaded.
  */
 export function sgemm(
   transA: boolean,
@@ -317,6 +318,7 @@ export function sgemm(
   C: Float32Array,
   cOff: number,
   accumulate: boolean,
+  relu = false,
 ): boolean {
   if (!wasm || !arena) return false;
   if (M === 0 || N === 0) return true;
@@ -328,7 +330,7 @@ export function sgemm(
   const rp = packB ? residentPacked(B, bOff, K, N, transB) : undefined;
   const rb = rp === undefined ? residentOperand(B, bOff, K, N, transB) : undefined;
   if (nativeGemmOn()) {
-    nativeInPlace(transA, transB, M, N, K, A, aOff, ra, B, bOff, rp, rb, C, cOff, accumulate);
+    nativeInPlace(transA, transB, M, N, K, A, aOff, ra, B, bOff, rp, rb, C, cOff, accumulate, relu);
     return true;
   }
   arena.reset();
@@ -364,6 +366,8 @@ export function sgemm(
   if (accumulate) heapTo(pc + M * N * 4).set(C.subarray(cOff, cOff + M * N), pc >> 2);
   if (rp !== undefined) gemmPackedAt(M, N, K, pa, rsA, csA, rp, pc, N, accumulate);
   else gemmAt(M, N, K, pa, rsA, csA, pb, rsB, csB, pc, N, accumulate);
+  if (relu)
+    (wasm.exports as unknown as { reluF32(x: number, y: number, n: number): void }).reluF32(pc, pc, M * N);
   C.set(heapTo(pc + M * N * 4).subarray(pc >> 2, (pc >> 2) + M * N), cOff);
   return true;
 }
@@ -488,6 +492,7 @@ function nativeInPlace(
   C: Float32Array,
   cOff: number,
   accumulate: boolean,
+  relu: boolean,
 ): void {
   const g = native!.gemm;
   const base = wasmAddress();
@@ -495,6 +500,7 @@ function nativeInPlace(
     ra !== undefined ? [base + ra, K, 1] : [g.address(A) + aOff * 4, transA ? 1 : K, transA ? M : 1];
   const pc = g.address(C) + cOff * 4;
   const acc = accumulate ? 1 : 0;
+  const act = relu ? 1 : 0;
   const threads = threadsFor(M, N, K);
   const NR = native!.panelWidth;
   const jobs: PoolJob[] = [];
@@ -517,6 +523,7 @@ function nativeInPlace(
           ...half(pc + (i0 * N + j0) * 4),
           N,
           acc,
+          act,
         ],
       });
     if (threads === 1) packed(0, M, 0, N);
@@ -542,6 +549,7 @@ function nativeInPlace(
           ...half(pc + (i0 * N + j0) * 4),
           N,
           acc,
+          act,
         ],
       });
     // Each thread packs the whole of the operand it does not split: split the longer side of C.
