@@ -35,35 +35,31 @@ export function gemm(
   if (A instanceof Float32Array && B instanceof Float32Array && C instanceof Float32Array) {
     if (sgemm(transA, transB, M, N, K, A, aOff, B, bOff, C, cOff, accumulate, relu)) return;
   }
-  gemmTs(transA, transB, M, N, K, A, aOff, B, bOff, C, cOff, accumulate);
+  if (!accumulate) C.fill(0, cOff, cOff + M * N);
+  // Element (i, p) of op(A) is A[aOff + i * ai + p * ap].
+  const ai = transA ? 1 : K;
+  const ap = transA ? M : 1;
+  (transB ? gemmTransB : gemmRowsB)(M, N, K, A, aOff, ai, ap, B, bOff, C, cOff);
   if (relu) {
     // Math.max(0, v) as the Relu kernel computes it: -0 becomes +0, NaN stays NaN.
     for (let i = cOff; i < cOff + M * N; i++) if (C[i]! <= 0) C[i] = 0;
   }
 }
 
-function gemmTs(
-  transA: boolean,
-  transB: boolean,
+/** C += op(A) B for a row-major B [K, N], in column blocks of four rows of C at a time. */
+function gemmRowsB(
   M: number,
   N: number,
   K: number,
   A: FloatArray,
   aOff: number,
+  ai: number,
+  ap: number,
   B: FloatArray,
   bOff: number,
   C: FloatArray,
   cOff: number,
-  accumulate: boolean,
 ): void {
-  if (!accumulate) C.fill(0, cOff, cOff + M * N);
-  // Element (i, p) of op(A) is A[aOff + i * ai + p * ap].
-  const ai = transA ? 1 : K;
-  const ap = transA ? M : 1;
-  if (transB) {
-    gemmTransB(M, N, K, A, aOff, ai, ap, B, bOff, C, cOff);
-    return;
-  }
   for (let j0 = 0; j0 < N; j0 += COL_BLOCK) {
     const j1 = Math.min(N, j0 + COL_BLOCK);
     let i = 0;

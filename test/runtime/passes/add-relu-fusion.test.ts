@@ -10,7 +10,8 @@ import { importOnnxBytes } from '../../../src/importers/onnx/index.js';
 import { Generator, InferenceSession, randn, type Tensor } from '../../../src/index.js';
 import { addReluFusion } from '../../../src/runtime/passes/index.js';
 import { assertClose } from '../../helpers/close.js';
-import { attr, model, node, T, vi } from '../../importers/build.js';
+import { model, node, T, vi } from '../../importers/build.js';
+import { resnetBlocks } from './resnet-blocks.js';
 
 const g = new Generator(77);
 const rn = (shape: number[]) => randn(shape, { generator: g });
@@ -79,37 +80,8 @@ test('what must not fuse: broadcasting, unknown shapes, a shared sum, three-inpu
 
 test('a ResNet-style residual network matches onnxruntime-node, fused and unfused', async () => {
   // Two bottleneck blocks: Conv-BN-Relu, Conv-BN, Add the shortcut, Relu.
-  const inits: Record<string, Tensor> = {};
-  const nodes: object[] = [];
   const C = 6;
-  let x = 'x';
-  const convBn = (input: string, name: string, k: number, relu: boolean) => {
-    inits[`${name}_w`] = rn([C, C, k, k]).mul(1 / Math.sqrt(C * k * k));
-    for (const p of ['s', 'b', 'm']) inits[`${name}_${p}`] = rn([C]);
-    inits[`${name}_v`] = rn([C]).abs().add(0.5);
-    const pads = k === 3 ? [attr.ints('pads', [1, 1, 1, 1])] : [];
-    nodes.push(node('Conv', [input, `${name}_w`], [`${name}_c`], pads));
-    const bnOut = relu ? `${name}_bn` : name;
-    nodes.push(
-      node('BatchNormalization', [`${name}_c`, `${name}_s`, `${name}_b`, `${name}_m`, `${name}_v`], [bnOut]),
-    );
-    if (relu) nodes.push(node('Relu', [bnOut], [name]));
-    return name;
-  };
-  for (let blk = 0; blk < 2; blk++) {
-    const h = convBn(convBn(x, `b${blk}a`, 3, true), `b${blk}b`, 1, false);
-    nodes.push(node('Add', [h, x], [`b${blk}sum`]));
-    nodes.push(node('Relu', [`b${blk}sum`], [`b${blk}out`]));
-    x = `b${blk}out`;
-  }
-  nodes.push(node('GlobalAveragePool', [x], ['y']));
-  const bytes = model({
-    nodes,
-    inputs: [vi('x', T.float, [1, C, 17, 19])],
-    outputs: [vi('y', T.float)],
-    initializers: inits,
-    opset: 13,
-  });
+  const bytes = resnetBlocks({ batch: 1, C, H: 17, W: 19, blocks: 2 }, g);
   const input = rn([1, C, 17, 19]);
   // (convAddFusion would take the AddRelus into the Convs before them: fuse-conv-add tests that.)
   const fused = InferenceSession.fromModel(importOnnxBytes(bytes), { passes: { convAddFusion: false } });

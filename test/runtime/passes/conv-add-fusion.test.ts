@@ -10,56 +10,23 @@ import { test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { nativeGemmOn, setNativeGemm } from '../../../src/backends/cpu/wasm/runtime.js';
 import { importOnnxBytes } from '../../../src/importers/onnx/index.js';
-import { Generator, InferenceSession, randn, type Tensor, ops as tops } from '../../../src/index.js';
+import { Generator, InferenceSession, randn, ops as tops } from '../../../src/index.js';
 import { convAddFusion } from '../../../src/runtime/passes/index.js';
 import { assertClose } from '../../helpers/close.js';
-import { attr, model, node, T, vi } from '../../importers/build.js';
+import { model, node, T, vi } from '../../importers/build.js';
+import { resnetBlocks } from './resnet-blocks.js';
 
 const g = new Generator(91);
 const rn = (shape: number[]) => randn(shape, { generator: g });
 const opsOf = (s: InferenceSession) =>
   s.model.graph.nodes.map((n) => (n.domain ? `${n.domain}:${n.opType}` : n.opType));
 
-/** Residual blocks of C channels on an H x W map: Conv-BN-Relu, Conv-BN, Add the shortcut, Relu. */
-function resnet(C: number, H: number, W: number, blocks: number, shortcutFirst: boolean): Uint8Array {
-  const inits: Record<string, Tensor> = {};
-  const nodes: object[] = [];
-  let x = 'x';
-  const convBn = (input: string, name: string, k: number, relu: boolean) => {
-    inits[`${name}_w`] = rn([C, C, k, k]).mul(1 / Math.sqrt(C * k * k));
-    for (const p of ['s', 'b', 'm']) inits[`${name}_${p}`] = rn([C]);
-    inits[`${name}_v`] = rn([C]).abs().add(0.5);
-    const pads = k === 3 ? [attr.ints('pads', [1, 1, 1, 1])] : [];
-    nodes.push(node('Conv', [input, `${name}_w`], [`${name}_c`], pads));
-    const bnOut = relu ? `${name}_bn` : name;
-    nodes.push(
-      node('BatchNormalization', [`${name}_c`, `${name}_s`, `${name}_b`, `${name}_m`, `${name}_v`], [bnOut]),
-    );
-    if (relu) nodes.push(node('Relu', [bnOut], [name]));
-    return name;
-  };
-  for (let blk = 0; blk < blocks; blk++) {
-    const h = convBn(convBn(x, `b${blk}a`, 3, true), `b${blk}b`, 1, false);
-    nodes.push(node('Add', shortcutFirst ? [x, h] : [h, x], [`b${blk}sum`]));
-    nodes.push(node('Relu', [`b${blk}sum`], [`b${blk}out`]));
-    x = `b${blk}out`;
-  }
-  nodes.push(node('GlobalAveragePool', [x], ['pool']));
-  return model({
-    nodes,
-    inputs: [vi('x', T.float, [2, C, H, W])],
-    outputs: [vi('pool', T.float), vi(x, T.float)],
-    initializers: inits,
-    opset: 13,
-  });
-}
-
 test('each residual Conv + AddRelu becomes one FusedConv; the values are the unfused ones exactly, and onnxruntime-node agrees', async () => {
   for (const [C, H, W, shortcutFirst] of [
     [6, 17, 19, false],
     [40, 9, 11, true],
   ] as const) {
-    const bytes = resnet(C, H, W, 2, shortcutFirst);
+    const bytes = resnetBlocks({ batch: 2, C, H, W, blocks: 2, shortcutFirst, blockOutput: true }, g);
     const input = rn([2, C, H, W]);
     const fused = InferenceSession.fromModel(importOnnxBytes(bytes));
     const unfused = InferenceSession.fromModel(importOnnxBytes(bytes), { passes: { convAddFusion: false } });

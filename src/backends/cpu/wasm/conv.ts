@@ -15,10 +15,11 @@
  */
 import { allocate } from '../../../runtime/dtype.js';
 import { getNumThreads } from '../threads/config.js';
-import { MAX_JOBS, type PoolJob } from '../threads/pool.js';
+import { MAX_JOBS, type PoolFunction, type PoolJob } from '../threads/pool.js';
 import { arena, native, nativeGemmOn, wasm } from './runtime.js';
 import {
   gemmAt,
+  half,
   PARALLEL_MIN_MACS,
   packGroupsA,
   residentOperand,
@@ -189,21 +190,7 @@ export function conv2dWasm(
   const pp = arena.alloc(PARAMS * 4);
   const params = [
     px,
-    s.C,
-    s.H,
-    s.W,
-    s.kH,
-    s.kW,
-    s.oH,
-    s.oW,
-    s.sH,
-    s.sW,
-    s.dH,
-    s.dW,
-    s.pH,
-    s.pW,
-    s.M,
-    s.group,
+    ...geometry(s),
     pw,
     pb ?? 0,
     py,
@@ -215,7 +202,7 @@ export function conv2dWasm(
     plan.direct ? 1 : 0,
   ];
   new Int32Array(wasm.memory.buffer, pp, PARAMS).set(params);
-  const jobs = plan.threads > 1 ? Math.min(plan.units, plan.threads * JOBS_PER_THREAD, MAX_JOBS) : 1;
+  const jobs = jobsFor(plan);
   const scratchBytes = plan.depthwise
     ? ex.depthwiseScratchBytes(pp)
     : ex.conv2dScratchBytes(plan.direct ? 0 : K, plan.tile);
@@ -224,23 +211,44 @@ export function conv2dWasm(
   // Views after the allocations: growing the memory replaces its buffer.
   arena.f32(px, xn).set(x.subarray(0, xn));
   const fn = plan.depthwise ? 'depthwise2dUnits' : 'conv2dUnits';
-  if (jobs === 1) ex[fn](pp, 0, plan.units, scratch[0]!);
-  else {
-    const list: PoolJob[] = [];
-    for (let j = 0; j < jobs; j++) {
-      const u0 = Math.round((j * plan.units) / jobs);
-      const u1 = Math.round(((j + 1) * plan.units) / jobs);
-      if (u1 > u0) list.push({ fn, args: [pp, u0, u1, scratch[j]!] });
-    }
-    workerPool()!.run(list, plan.threads - 1);
-  }
+  runUnits(plan, jobs, fn, ex[fn], (j, u0, u1) => [pp, u0, u1, scratch[j]!]);
   y.set(arena.f32(py, y.length));
   return y;
 }
 
 /** Parameter block length of the native driver, in int32s (ConvParam in native/conv-kernel.inc). */
 const NATIVE_PARAMS = 31;
-const TWO32 = 2 ** 32;
+
+/** The shape fields both parameter blocks start with (after X's offset in the WASM one). */
+function geometry(s: Conv2dShape): number[] {
+  return [s.C, s.H, s.W, s.kH, s.kW, s.oH, s.oW, s.sH, s.sW, s.dH, s.dW, s.pH, s.pW, s.M, s.group];
+}
+
+/** Jobs a plan's work units are cut into: a few per thread, so threads that come free take more. */
+function jobsFor(plan: ConvPlan): number {
+  return plan.threads > 1 ? Math.min(plan.units, plan.threads * JOBS_PER_THREAD, MAX_JOBS) : 1;
+}
+
+/** Runs work units [0, plan.units) as `jobs` jobs of `fn`: on this thread (`here`) when one, else on the pool. */
+function runUnits(
+  plan: ConvPlan,
+  jobs: number,
+  fn: PoolFunction,
+  here: (...args: number[]) => void,
+  args: (job: number, u0: number, u1: number) => number[],
+): void {
+  if (jobs === 1) {
+    here(...args(0, 0, plan.units));
+    return;
+  }
+  const list: PoolJob[] = [];
+  for (let j = 0; j < jobs; j++) {
+    const u0 = Math.round((j * plan.units) / jobs);
+    const u1 = Math.round(((j + 1) * plan.units) / jobs);
+    if (u1 > u0) list.push({ fn, args: args(j, u0, u1) });
+  }
+  workerPool()!.run(list, plan.threads - 1);
+}
 
 /**
  * The non-depthwise convolution on the native GEMM (native/conv-kernel.inc): the same plan and work
@@ -273,48 +281,23 @@ function convNative(
   }
   const base = wasmAddress();
   const pp = arena!.alloc(NATIVE_PARAMS * 4);
-  const addr = (a: number) => [(a % TWO32) | 0, Math.floor(a / TWO32)];
   const params = [
-    s.C,
-    s.H,
-    s.W,
-    s.kH,
-    s.kW,
-    s.oH,
-    s.oW,
-    s.sH,
-    s.sW,
-    s.dH,
-    s.dW,
-    s.pH,
-    s.pW,
-    s.M,
-    s.group,
+    ...geometry(s),
     plan.tile,
     plan.tiles,
     plan.mRows,
     plan.mParts,
     plan.direct ? 1 : 0,
     relu ? 1 : 0,
-    ...addr(g.address(x)),
-    ...addr(base + pwp),
-    ...(b ? addr(pb !== undefined ? base + pb : g.address(b)) : [0, 0]),
-    ...addr(g.address(y)),
-    ...(z ? addr(g.address(z)) : [0, 0]),
+    ...half(g.address(x)),
+    ...half(base + pwp),
+    ...(b ? half(pb !== undefined ? base + pb : g.address(b)) : [0, 0]),
+    ...half(g.address(y)),
+    ...(z ? half(g.address(z)) : [0, 0]),
   ];
   new Int32Array(wasm!.memory.buffer, pp, NATIVE_PARAMS).set(params);
-  const [pLo, pHi] = addr(base + pp);
-  const jobs = plan.threads > 1 ? Math.min(plan.units, plan.threads * JOBS_PER_THREAD, MAX_JOBS) : 1;
-  if (jobs === 1) g.convUnitsAbs(pLo!, pHi!, 0, plan.units);
-  else {
-    const list: PoolJob[] = [];
-    for (let j = 0; j < jobs; j++) {
-      const u0 = Math.round((j * plan.units) / jobs);
-      const u1 = Math.round(((j + 1) * plan.units) / jobs);
-      if (u1 > u0) list.push({ fn: 'convUnitsAbs', args: [pLo!, pHi!, u0, u1] });
-    }
-    workerPool()!.run(list, plan.threads - 1);
-  }
+  const [pLo, pHi] = half(base + pp);
+  runUnits(plan, jobsFor(plan), 'convUnitsAbs', g.convUnitsAbs, (_j, u0, u1) => [pLo, pHi, u0, u1]);
   return y;
 }
 

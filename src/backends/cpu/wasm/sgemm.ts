@@ -464,7 +464,7 @@ export function gemmPackedAt(
 
 const TWO32 = 2 ** 32;
 /** An absolute address as the two int32 halves the native `...Abs` entry points take. */
-function half(addr: number): [number, number] {
+export function half(addr: number): [number, number] {
   return [(addr % TWO32) | 0, Math.floor(addr / TWO32)];
 }
 
@@ -503,60 +503,38 @@ function nativeInPlace(
   const act = relu ? 1 : 0;
   const threads = threadsFor(M, N, K);
   const NR = native!.panelWidth;
+  // One job per block of C: rows [i0, i1) x columns [j0, j1). Its B arguments: the packed block
+  // (pointer, padded width, first column) or B's own (pointer to column j0, strides).
   const jobs: PoolJob[] = [];
+  let bArgs: (j0: number) => number[];
+  let fn: 'sgemmAbs' | 'sgemmPackedAbs';
   if (rp !== undefined) {
-    const pbp = base + rp;
     const np = Math.ceil(N / NR) * NR;
-    const packed = (i0: number, i1: number, j0: number, j1: number) =>
-      jobs.push({
-        fn: 'sgemmPackedAbs',
-        args: [
-          i1 - i0,
-          j1 - j0,
-          K,
-          ...half(pa + i0 * rsA * 4),
-          rsA,
-          csA,
-          ...half(pbp),
-          np,
-          j0,
-          ...half(pc + (i0 * N + j0) * 4),
-          N,
-          acc,
-          act,
-        ],
-      });
-    if (threads === 1) packed(0, M, 0, N);
-    else if (np / NR >= threads * MIN_PANELS_PER_THREAD || M < threads * MR)
-      for (const [j0, j1] of split(N, threads, NR)) packed(0, M, j0, j1);
-    else for (const [i0, i1] of split(M, threads, MR)) packed(i0, i1, 0, N);
+    fn = 'sgemmPackedAbs';
+    bArgs = (j0) => [...half(base + rp), np, j0];
   } else {
     const [pb, rsB, csB] =
       rb !== undefined ? [base + rb, N, 1] : [g.address(B) + bOff * 4, transB ? 1 : N, transB ? K : 1];
-    const plain = (i0: number, i1: number, j0: number, j1: number) =>
-      jobs.push({
-        fn: 'sgemmAbs',
-        args: [
-          i1 - i0,
-          j1 - j0,
-          K,
-          ...half(pa + i0 * rsA * 4),
-          rsA,
-          csA,
-          ...half(pb + j0 * csB * 4),
-          rsB,
-          csB,
-          ...half(pc + (i0 * N + j0) * 4),
-          N,
-          acc,
-          act,
-        ],
-      });
-    // Each thread packs the whole of the operand it does not split: split the longer side of C.
-    if (threads === 1) plain(0, M, 0, N);
-    else if (M >= N) for (const [i0, i1] of split(M, threads, MR)) plain(i0, i1, 0, N);
-    else for (const [j0, j1] of split(N, threads, NR)) plain(0, M, j0, j1);
+    fn = 'sgemmAbs';
+    bArgs = (j0) => [...half(pb + j0 * csB * 4), rsB, csB];
   }
+  const block = (i0: number, i1: number, j0: number, j1: number) => {
+    const a = [...half(pa + i0 * rsA * 4), rsA, csA];
+    const c = [...half(pc + (i0 * N + j0) * 4), N];
+    jobs.push({ fn, args: [i1 - i0, j1 - j0, K, ...a, ...bArgs(j0), ...c, acc, act] });
+  };
+  const byRows = () => {
+    for (const [i0, i1] of split(M, threads, MR)) block(i0, i1, 0, N);
+  };
+  const byColumns = () => {
+    for (const [j0, j1] of split(N, threads, NR)) block(0, M, j0, j1);
+  };
+  if (threads === 1) block(0, M, 0, N);
+  // A packed B: by columns when each thread gets a few panels (its share of B stays in its L2).
+  else if (rp !== undefined)
+    (Math.ceil(N / NR) >= threads * MIN_PANELS_PER_THREAD || M < threads * MR ? byColumns : byRows)();
+  // Otherwise each thread packs the whole of the operand it does not split: split C's longer side.
+  else (M >= N ? byRows : byColumns)();
   if (jobs.length === 1) g[jobs[0]!.fn as 'sgemmAbs'](...jobs[0]!.args);
   else workerPool()!.run(jobs);
 }
