@@ -56,6 +56,10 @@ before(async () => {
   cpSync(BUNDLED, root, { recursive: true });
   writeMatmulChain(join(root, 'chain', '1'), 512, 8);
   writeFileSync(join(root, 'chain', 'config.json'), JSON.stringify({ max_batch_size: 128 }));
+  // 384 MatMuls of 512 x 512: a [64, 512] request is 13 GFLOP, tens of milliseconds even on the
+  // native GEMM, so health checks can be seen answering while it runs.
+  writeMatmulChain(join(root, 'slow', '1'), 512, 384);
+  writeFileSync(join(root, 'slow', 'config.json'), JSON.stringify({ max_batch_size: 128 }));
   writeStringEcho(join(root, 'echo', '1'));
   mkdirSync(join(root, 'broken', '1'), { recursive: true });
   writeFileSync(join(root, 'broken', '1', 'model.onnx'), 'this is not a protobuf');
@@ -180,7 +184,7 @@ describe('served over HTTP by worker threads', () => {
       }),
     );
     const order: string[] = [];
-    const inference = fetch(`${server.url}/v2/models/chain/infer`, {
+    const inference = fetch(`${server.url}/v2/models/slow/infer`, {
       method: 'POST',
       headers: { 'Inference-Header-Content-Length': String(head.length) },
       body: Buffer.concat([head, Buffer.from(x.buffer)]),
@@ -189,7 +193,7 @@ describe('served over HTTP by worker threads', () => {
       order.push(`infer ${r.status}`);
     });
     // Wait until the request is executing in a worker thread.
-    const batcher = server.context.repository.resolve('chain').batcher!;
+    const batcher = server.context.repository.resolve('slow').batcher!;
     const started = Date.now();
     while (batcher.executing === 0 && order.length === 0 && Date.now() - started < 5000) {
       await new Promise((r) => setTimeout(r, 2));
