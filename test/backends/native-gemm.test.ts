@@ -54,7 +54,11 @@ function runSuites(env: Record<string, string>, files: string[]): string {
   return r.stdout;
 }
 
-const SUITES = ['test/backends/wasm-gemm.test.ts', 'test/backends/wasm-conv-tiled.test.ts'];
+const SUITES = [
+  'test/backends/wasm-gemm.test.ts',
+  'test/backends/wasm-conv-tiled.test.ts',
+  'test/backends/wasm-depthwise.test.ts',
+];
 
 test('the GEMM and convolution suites pass with the native GEMM off (WASM only)', (t) => {
   if (!native) {

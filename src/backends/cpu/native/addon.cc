@@ -145,6 +145,14 @@ static napi_value ConvUnitsAbs(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// depthwiseUnitsAbs(pLo, pHi, u0, u1): depthwise output planes, the same parameter block.
+static napi_value DepthwiseUnitsAbs(napi_env env, napi_callback_info info) {
+  int32_t v[4];
+  int32Args(env, info, v);
+  isa->depthwiseUnits(reinterpret_cast<const int32_t*>(absolute(v[0], v[1])), v[2], v[3]);
+  return nullptr;
+}
+
 // sgemmPackedBytes(K, N)
 static napi_value SgemmPackedBytes(napi_env env, napi_callback_info info) {
   int32_t v[2];
@@ -183,6 +191,7 @@ static const Entry bound[] = {{"sgemm", Sgemm},
                               {"sgemmAbs", SgemmAbs},
                               {"sgemmPackedAbs", SgemmPackedAbs},
                               {"convUnitsAbs", ConvUnitsAbs},
+                              {"depthwiseUnitsAbs", DepthwiseUnitsAbs},
                               {"address", Address},
                               {"panelWidth", PanelWidth}};
 

@@ -20,6 +20,8 @@ struct GemmIsa {
                       float* c, long ldc, int accumulate);
   // Convolution work units [u0, u1) described by the parameter block p (conv-kernel.inc).
   void (*convUnits)(const int32_t* p, int u0, int u1);
+  // Depthwise convolution output planes [u0, u1), same parameter block, raw weights (conv-kernel.inc).
+  void (*depthwiseUnits)(const int32_t* p, int u0, int u1);
 };
 
 extern const GemmIsa gemmAvx512;

@@ -26,6 +26,7 @@ export const POOL_FUNCTIONS = [
   'sgemmAbs',
   'sgemmPackedAbs',
   'convUnitsAbs',
+  'depthwiseUnitsAbs',
 ] as const;
 export type PoolFunction = (typeof POOL_FUNCTIONS)[number];
 

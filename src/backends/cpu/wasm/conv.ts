@@ -8,10 +8,10 @@
  * - otherwise, per (image, group), the output positions are cut into tiles whose im2col block fits
  *   in L2 and each tile is unfolded and multiplied by the GEMM straight into Y (a 1x1 kernel with
  *   unit strides and no padding reads X in place), bias and Relu added while the tile is in cache.
- * With the native GEMM loaded (../native), the second kind runs there instead (`convNative`): the
- * same plan and work units, X read and Y written in place (no copies), the weights as pre-packed
- * panels. The weight gradient (conv2dWeightGradWasm) uses the same tiled im2col. The TypeScript path
- * in src/ops/nn/conv.ts computes the same values and stays the reference (test/backends/).
+ * With the native kernels loaded (../native), both kinds run there instead (`convNative`): the same
+ * plans and work units, X read and Y written in place (no copies). The weight gradient
+ * (conv2dWeightGradWasm) uses the same tiled im2col. The TypeScript path in src/ops/nn/conv.ts
+ * computes the same values and stays the reference (test/backends/).
  */
 import { allocate } from '../../../runtime/dtype.js';
 import { getNumThreads } from '../threads/config.js';
@@ -170,7 +170,7 @@ export function conv2dWasm(
   const y = allocate('float32', s.N * s.M * L) as Float32Array;
   if (y.length === 0) return y;
   const plan = planConv2d(s);
-  if (!plan.depthwise && nativeGemmOn()) return convNative(s, plan, x, w, b, relu, y, z);
+  if (nativeGemmOn()) return convNative(s, plan, x, w, b, relu, y, z);
   // A residual input is added only by the native driver.
   if (z) return null;
   // Resident operands first: allocating one moves the scratch region.
@@ -251,9 +251,9 @@ function runUnits(
 }
 
 /**
- * The non-depthwise convolution on the native GEMM (native/conv-kernel.inc): the same plan and work
- * units, with X read and Y written where they are (no copies into WASM memory), the weights as
- * pre-packed panels and bias + Relu applied to each tile in cache.
+ * The convolution on the native kernels (native/conv-kernel.inc): the same plan and work units, with
+ * X read and Y written where they are (no copies into WASM memory); the GEMM driver reads the weights
+ * as pre-packed panels, the depthwise kernel as stored; bias, residual and Relu applied in cache.
  */
 function convNative(
   s: Conv2dShape,
@@ -268,18 +268,20 @@ function convNative(
   const g = native!.gemm;
   const Cg = s.C / s.group;
   const K = Cg * s.kH * s.kW;
-  // Resident operands first: allocating one moves the scratch region.
-  let pwp = residentPackedA(w, s.M, K, s.group);
+  const base = wasmAddress();
+  // Resident operands first: allocating one moves the scratch region. The depthwise kernel reads
+  // the weights as stored; the GEMM driver as packed panels.
+  let pwp = plan.depthwise ? residentOperand(w, 0, s.M, K, false) : residentPackedA(w, s.M, K, s.group);
   const pb = b ? residentOperand(b, 0, 1, s.M, false) : undefined;
   arena!.reset();
-  if (pwp === undefined) {
+  const wAddr = pwp !== undefined ? base + pwp : plan.depthwise ? g.address(w) : undefined;
+  if (wAddr === undefined) {
     // Not constant (training) or past the resident budget: packed once for this call.
     const pw = arena!.alloc(s.M * K * 4);
     arena!.f32(pw, s.M * K).set(w.subarray(0, s.M * K));
     pwp = arena!.alloc(s.M * K * 4);
     packGroupsA(pw, s.M, K, s.group, pwp);
   }
-  const base = wasmAddress();
   const pp = arena!.alloc(NATIVE_PARAMS * 4);
   const params = [
     ...geometry(s),
@@ -290,14 +292,17 @@ function convNative(
     plan.direct ? 1 : 0,
     relu ? 1 : 0,
     ...half(g.address(x)),
-    ...half(base + pwp),
+    ...half(wAddr ?? base + pwp!),
     ...(b ? half(pb !== undefined ? base + pb : g.address(b)) : [0, 0]),
     ...half(g.address(y)),
     ...(z ? half(g.address(z)) : [0, 0]),
   ];
   new Int32Array(wasm!.memory.buffer, pp, NATIVE_PARAMS).set(params);
   const [pLo, pHi] = half(base + pp);
-  runUnits(plan, jobsFor(plan), 'convUnitsAbs', g.convUnitsAbs, (_j, u0, u1) => [pLo, pHi, u0, u1]);
+  const [fn, here] = plan.depthwise
+    ? (['depthwiseUnitsAbs', g.depthwiseUnitsAbs] as const)
+    : (['convUnitsAbs', g.convUnitsAbs] as const);
+  runUnits(plan, jobsFor(plan), fn, here, (_j, u0, u1) => [pLo, pHi, u0, u1]);
   return y;
 }
 

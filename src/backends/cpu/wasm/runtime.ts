@@ -197,6 +197,8 @@ export interface NativeGemm {
   sgemmPackedAbs(...args: number[]): void;
   /** Convolution work units [u0, u1) of the parameter block at an absolute address (native/conv-kernel.inc). */
   convUnitsAbs(pLo: number, pHi: number, u0: number, u1: number): void;
+  /** Depthwise output planes [u0, u1) of the same parameter block, weights as stored. */
+  depthwiseUnitsAbs(pLo: number, pHi: number, u0: number, u1: number): void;
   /** The address of a typed array's first element. */
   address(a: Float32Array): number;
   panelWidth(): number;
