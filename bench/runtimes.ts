@@ -6,7 +6,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { getNumThreads, setNumThreads } from '../src/backends/cpu/threads/config.js';
-import { native, wasm } from '../src/backends/cpu/wasm/runtime.js';
+import { cpuKernels } from '../src/backends/cpu/wasm/runtime.js';
 import { InferenceSession, Tensor } from '../src/index.js';
 
 export type RuntimeName = 'tessera' | 'ort-node' | 'ort-web' | 'tfjs-wasm';
@@ -111,9 +111,7 @@ export function machine(): Record<string, unknown> {
   return {
     node: process.version,
     cpus: availableParallelism(),
-    tesseraKernels: wasm
-      ? `${wasm.relaxed ? 'wasm relaxed-simd' : 'wasm simd'}${native ? `, native ${native.isa} GEMM` : ''}`
-      : 'typescript',
+    tesseraKernels: cpuKernels(),
     tesseraThreads: getNumThreads(),
   };
 }

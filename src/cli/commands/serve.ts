@@ -4,6 +4,7 @@
  * configured without changing its command line.
  */
 import { parseArgs } from 'node:util';
+import { cpuKernels } from '../../backends/cpu/wasm/runtime.js';
 import { TesseraError } from '../../runtime/errors.js';
 import { parseRateLimit } from '../../server/security/rate-limit.js';
 import type { CliIO, Command } from '../command.js';
@@ -272,12 +273,13 @@ export async function serveCommand(args: string[], io: CliIO = stdio): Promise<n
       models,
       threads: server.executor.concurrency,
       device: s.device,
+      cpuKernels: cpuKernels(),
       auth: tokens.length ? `${tokens.length} token(s)` : 'off',
       rateLimit: s.rateLimit.limit ? `${s.rateLimit.limit}/${s.rateLimit.windowMs / 1000}s` : 'off',
       pollMs: s.repositoryPollIntervalMs,
     },
     `tessera serving ${models} model version(s) from ${s.modelRepository} at ${server.url} ` +
-      `(${server.executor.concurrency} worker threads, device ${s.device})`,
+      `(${server.executor.concurrency} worker threads, device ${s.device}, CPU kernels ${cpuKernels()})`,
   );
   let cleanup = () => {};
   await new Promise<void>((resolve) => {

@@ -328,6 +328,12 @@ export const native: {
       }
     : null;
 
+/** What runs the CPU kernels, for logs and reports: 'wasm relaxed-simd, native avx512 GEMM' and the like. */
+export function cpuKernels(): string {
+  if (!wasm) return 'typescript';
+  return `${wasm.relaxed ? 'wasm relaxed-simd' : 'wasm simd'}${native ? `, native ${native.isa} GEMM` : ''}`;
+}
+
 /** The main memory's flag word (a shared memory's views stay valid when it grows). */
 const nativeFlag: Int32Array | null =
   wasm && nativeAddon ? new Int32Array(wasm.memory.buffer, NATIVE_FLAG, 1) : null;
