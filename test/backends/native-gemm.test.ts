@@ -58,6 +58,7 @@ const SUITES = [
   'test/backends/wasm-gemm.test.ts',
   'test/backends/wasm-conv-tiled.test.ts',
   'test/backends/wasm-depthwise.test.ts',
+  'test/backends/elementwise-fast.test.ts',
 ];
 
 test('the GEMM and convolution suites pass with the native GEMM off (WASM only)', (t) => {

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "elementwise.h"
 #include "gemm-isa.h"
 
 static const GemmIsa* pickIsa() {
@@ -170,6 +171,83 @@ static napi_value IsaName(napi_env env, napi_callback_info) {
   return r;
 }
 
+// The elements of a float32 typed array argument (nullptr, with a thrown TypeError, otherwise).
+static float* floatsArg(napi_env env, napi_value v, size_t* length) {
+  napi_typedarray_type type;
+  void* data = nullptr;
+  bool isTyped = false;
+  napi_is_typedarray(env, v, &isTyped);
+  if (!isTyped || napi_get_typedarray_info(env, v, &type, length, &data, nullptr, nullptr) != napi_ok ||
+      type != napi_float32_array) {
+    napi_throw_type_error(env, nullptr, "expected a Float32Array");
+    return nullptr;
+  }
+  return static_cast<float*>(data);
+}
+
+// channelAffine(x, y, C, L, scale, shift, relu): y[p, l] = x[p, l] * scale[p % C] + shift[p % C]
+// (then Relu) over y.length / L planes; x at least as long as y, scale and shift C long.
+static napi_value ChannelAffine(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc < 7) return nullptr;
+  size_t nx, ny, ns, nt;
+  float* x = floatsArg(env, argv[0], &nx);
+  float* y = x ? floatsArg(env, argv[1], &ny) : nullptr;
+  float* s = y ? floatsArg(env, argv[4], &ns) : nullptr;
+  float* t = s ? floatsArg(env, argv[5], &nt) : nullptr;
+  if (!t) return nullptr;
+  int32_t C = 0, L = 0;
+  bool relu = false;
+  napi_get_value_int32(env, argv[2], &C);
+  napi_get_value_int32(env, argv[3], &L);
+  napi_get_value_bool(env, argv[6], &relu);
+  if (C <= 0 || L <= 0 || nx < ny || ns < (size_t)C || nt < (size_t)C || ny % L != 0) {
+    napi_throw_range_error(env, nullptr, "channelAffine: inconsistent sizes");
+    return nullptr;
+  }
+  channelAffineF32(x, y, (long)(ny / L), C, L, s, t, relu);
+  return nullptr;
+}
+
+// addRelu(a, b, y): y = max(a + b, 0) over y.length elements (a and b at least as long).
+static napi_value AddRelu(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc < 3) return nullptr;
+  size_t na, nb, ny;
+  float* a = floatsArg(env, argv[0], &na);
+  float* b = a ? floatsArg(env, argv[1], &nb) : nullptr;
+  float* y = b ? floatsArg(env, argv[2], &ny) : nullptr;
+  if (!y) return nullptr;
+  if (na < ny || nb < ny) {
+    napi_throw_range_error(env, nullptr, "addRelu: inputs shorter than the output");
+    return nullptr;
+  }
+  addReluF32(a, b, y, (long)ny);
+  return nullptr;
+}
+
+// relu(x, y): y = max(x, 0) over y.length elements.
+static napi_value Relu(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc < 2) return nullptr;
+  size_t nx, ny;
+  float* x = floatsArg(env, argv[0], &nx);
+  float* y = x ? floatsArg(env, argv[1], &ny) : nullptr;
+  if (!y) return nullptr;
+  if (nx < ny) {
+    napi_throw_range_error(env, nullptr, "relu: input shorter than the output");
+    return nullptr;
+  }
+  reluF32(x, y, (long)ny);
+  return nullptr;
+}
+
 struct Entry {
   const char* name;
   napi_callback cb;
@@ -219,7 +297,8 @@ static napi_value Bind(napi_env env, napi_callback_info info) {
 
 NAPI_MODULE_INIT() {
   static const Entry top[] = {
-      {"bind", Bind}, {"panelWidth", PanelWidth}, {"panelRows", PanelRows}, {"isa", IsaName}};
+      {"bind", Bind},         {"panelWidth", PanelWidth}, {"panelRows", PanelRows}, {"isa", IsaName},
+      {"channelAffine", ChannelAffine}, {"addRelu", AddRelu},      {"relu", Relu}};
   define(env, exports, top, sizeof top / sizeof top[0], nullptr);
   return exports;
 }

@@ -213,6 +213,18 @@ export interface NativeAddon {
   panelRows(): number;
   /** The instruction set its kernels were picked for: 'avx512', 'avx2' or 'generic'. */
   isa(): string;
+  /** Elementwise kernels on float32 arrays in place (native/elementwise.cc). */
+  channelAffine(
+    x: Float32Array,
+    y: Float32Array,
+    C: number,
+    L: number,
+    scale: Float32Array,
+    shift: Float32Array,
+    relu: boolean,
+  ): void;
+  addRelu(a: Float32Array, b: Float32Array, y: Float32Array): void;
+  relu(x: Float32Array, y: Float32Array): void;
 }
 
 /** Byte offset of the flag word the WASM gemm reads (assembly/native.ts NATIVE_FLAG). */
@@ -317,6 +329,8 @@ export const native: {
   panelRows: number;
   /** The entry points bound to the main memory, for drivers that call the addon directly. */
   gemm: NativeGemm;
+  /** The addon itself (its elementwise kernels take typed arrays). */
+  addon: NativeAddon;
 } | null =
   wasm && mainNative
     ? {
@@ -325,6 +339,7 @@ export const native: {
         panelWidth: loadedNative!.addon.panelWidth(),
         panelRows: loadedNative!.addon.panelRows(),
         gemm: mainNative,
+        addon: loadedNative!.addon,
       }
     : null;
 

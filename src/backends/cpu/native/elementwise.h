@@ -1,0 +1,7 @@
+// Elementwise kernels of elementwise.cc (float32, on any memory; y may be x).
+#pragma once
+
+void channelAffineF32(const float* x, float* y, long P, long C, long L, const float* scale, const float* shift,
+                      bool relu);
+void addReluF32(const float* a, const float* b, float* y, long n);
+void reluF32(const float* x, float* y, long n);
