@@ -15,6 +15,18 @@ import { Tensor } from '../../runtime/tensor.js';
 import { clipF32Wasm, leakyReluF32Wasm, reluF32Wasm } from './wasm/elementwise.js';
 
 type F = Float32Array | Float64Array;
+
+/**
+ * d[from, to) <- Relu in place, as the Relu kernel computes it (Math.max(0, v): -0 becomes +0, NaN
+ * stays). Float32 runs the branch-free WASM or native kernel when long enough.
+ */
+export function reluFloats(d: F, from = 0, to = d.length): void {
+  if (d instanceof Float32Array && to - from >= 256) {
+    const part = d.subarray(from, to);
+    if (reluF32Wasm(part, 0, part)) return;
+  }
+  for (let i = from; i < to; i++) if (d[i]! <= 0) d[i] = 0;
+}
 type Inner = (
   a: F,
   ao: number,

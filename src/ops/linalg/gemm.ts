@@ -4,6 +4,7 @@
  * it); opsets 1-6 take a `broadcast` attribute: 0 requires C to be exactly [M, N]. C is added even
  * when beta = 0, so a NaN in C shows, as in the ONNX reference.
  */
+import { reluFloats } from '../../backends/cpu/fast-float.js';
 import { full } from '../../runtime/creation.js';
 import { TesseraError } from '../../runtime/errors.js';
 import { broadcastStrides, fmtShape, sameShape } from '../../runtime/shape.js';
@@ -119,7 +120,7 @@ function gemmKernel(inputs: OpInputs, attrs: Attrs, legacy: boolean, relu = fals
       for (let i = 0; i < out.length; i++) out[i]! += beta * cv[i]!;
     }
   }
-  if (relu && !fusedRelu) for (let i = 0; i < out.length; i++) if (out[i]! <= 0) out[i] = 0;
+  if (relu && !fusedRelu) reluFloats(out);
   return fromCompute(out, mn, a.dtype);
 }
 

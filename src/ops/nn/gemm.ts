@@ -3,6 +3,7 @@
  * BLAS-like signature, so a WASM SIMD kernel can replace it without touching the conv code.
  */
 
+import { reluFloats } from '../../backends/cpu/fast-float.js';
 import { sgemm } from '../../backends/cpu/wasm/sgemm.js';
 
 export type FloatArray = Float64Array | Float32Array;
@@ -40,10 +41,7 @@ export function gemm(
   const ai = transA ? 1 : K;
   const ap = transA ? M : 1;
   (transB ? gemmTransB : gemmRowsB)(M, N, K, A, aOff, ai, ap, B, bOff, C, cOff);
-  if (relu) {
-    // Math.max(0, v) as the Relu kernel computes it: -0 becomes +0, NaN stays NaN.
-    for (let i = cOff; i < cOff + M * N; i++) if (C[i]! <= 0) C[i] = 0;
-  }
+  if (relu) reluFloats(C, cOff, cOff + M * N);
 }
 
 /** C += op(A) B for a row-major B [K, N], in column blocks of four rows of C at a time. */

@@ -5,7 +5,7 @@
  * FusedConv takes an optional fourth input Z (onnxruntime's FusedConv has it too; the conv-add
  * fusion, fuse-conv-add.ts, gives it a ResNet block's shortcut): Y = activation(Conv + Z).
  */
-import { reluF32Wasm } from '../../backends/cpu/wasm/elementwise.js';
+import { reluFloats } from '../../backends/cpu/fast-float.js';
 import { gemmReluCpu } from '../../ops/linalg/gemm.js';
 import { convReluCpu } from '../../ops/nn/conv.js';
 import { type Attrs, dispatch1, type OpInputs, registerOp } from '../../ops/registry.js';
@@ -64,18 +64,8 @@ function reluInPlace(y: Tensor, inputs: OpInputs): boolean {
   const d = y.storage.data;
   if (!(d instanceof Float32Array || d instanceof Float64Array)) return false;
   if (y.offset !== 0 || d.length !== y.numel()) return false;
-  if (d instanceof Float32Array) relu32(d);
-  else relu64(d);
+  reluFloats(d);
   return true;
-}
-// Math.max(0, v) as the Relu kernel computes it: -0 becomes +0, NaN stays NaN. Float32 runs the
-// branch-free WASM kernel when loaded (the JS loop mispredicts on about every other element).
-function relu32(d: Float32Array): void {
-  if (d.length >= 256 && reluF32Wasm(d, 0, d)) return;
-  for (let i = 0; i < d.length; i++) if (d[i]! <= 0) d[i] = 0;
-}
-function relu64(d: Float64Array): void {
-  for (let i = 0; i < d.length; i++) if (d[i]! <= 0) d[i] = 0;
 }
 
 /** Whether gemmReluCpu computes this FusedGemm: float inputs (its Relu is the Relu kernel's for those). */

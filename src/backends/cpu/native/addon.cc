@@ -119,6 +119,21 @@ static napi_value SgemmPackedAbs(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// A Float32Array argument's elements and length; false, with a TypeError thrown, for anything else.
+static bool floatsArg(napi_env env, napi_value v, float** data, size_t* length) {
+  napi_typedarray_type type;
+  void* p = nullptr;
+  bool isTyped = false;
+  napi_is_typedarray(env, v, &isTyped);
+  if (!isTyped || napi_get_typedarray_info(env, v, &type, length, &p, nullptr, nullptr) != napi_ok ||
+      type != napi_float32_array) {
+    napi_throw_type_error(env, nullptr, "expected a Float32Array");
+    return false;
+  }
+  *data = static_cast<float*>(p);
+  return true;
+}
+
 // address(typedArray): the address of its first element, as a number (below 2^53 on every 64-bit
 // platform Node runs on). A typed array's elements do not move while it is alive: V8 keeps large
 // backing stores off its heap and moves small ones there when their address is first asked for.
@@ -126,15 +141,9 @@ static napi_value Address(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  napi_typedarray_type type;
+  float* data = nullptr;
   size_t length;
-  void* data = nullptr;
-  bool isTyped = false;
-  if (argc >= 1) napi_is_typedarray(env, argv[0], &isTyped);
-  if (!isTyped || napi_get_typedarray_info(env, argv[0], &type, &length, &data, nullptr, nullptr) != napi_ok) {
-    napi_throw_type_error(env, nullptr, "address: expected a typed array");
-    return nullptr;
-  }
+  if (argc < 1 || !floatsArg(env, argv[0], &data, &length)) return nullptr;
   return number(env, static_cast<double>(reinterpret_cast<uintptr_t>(data)));
 }
 
@@ -171,20 +180,6 @@ static napi_value IsaName(napi_env env, napi_callback_info) {
   return r;
 }
 
-// The elements of a float32 typed array argument (nullptr, with a thrown TypeError, otherwise).
-static float* floatsArg(napi_env env, napi_value v, size_t* length) {
-  napi_typedarray_type type;
-  void* data = nullptr;
-  bool isTyped = false;
-  napi_is_typedarray(env, v, &isTyped);
-  if (!isTyped || napi_get_typedarray_info(env, v, &type, length, &data, nullptr, nullptr) != napi_ok ||
-      type != napi_float32_array) {
-    napi_throw_type_error(env, nullptr, "expected a Float32Array");
-    return nullptr;
-  }
-  return static_cast<float*>(data);
-}
-
 // channelAffine(x, y, C, L, scale, shift, relu): y[p, l] = x[p, l] * scale[p % C] + shift[p % C]
 // (then Relu) over y.length / L planes; x at least as long as y, scale and shift C long.
 static napi_value ChannelAffine(napi_env env, napi_callback_info info) {
@@ -193,11 +188,10 @@ static napi_value ChannelAffine(napi_env env, napi_callback_info info) {
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   if (argc < 7) return nullptr;
   size_t nx, ny, ns, nt;
-  float* x = floatsArg(env, argv[0], &nx);
-  float* y = x ? floatsArg(env, argv[1], &ny) : nullptr;
-  float* s = y ? floatsArg(env, argv[4], &ns) : nullptr;
-  float* t = s ? floatsArg(env, argv[5], &nt) : nullptr;
-  if (!t) return nullptr;
+  float *x, *y, *s, *t;
+  if (!floatsArg(env, argv[0], &x, &nx) || !floatsArg(env, argv[1], &y, &ny) || !floatsArg(env, argv[4], &s, &ns) ||
+      !floatsArg(env, argv[5], &t, &nt))
+    return nullptr;
   int32_t C = 0, L = 0;
   bool relu = false;
   napi_get_value_int32(env, argv[2], &C);
@@ -218,10 +212,9 @@ static napi_value AddRelu(napi_env env, napi_callback_info info) {
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   if (argc < 3) return nullptr;
   size_t na, nb, ny;
-  float* a = floatsArg(env, argv[0], &na);
-  float* b = a ? floatsArg(env, argv[1], &nb) : nullptr;
-  float* y = b ? floatsArg(env, argv[2], &ny) : nullptr;
-  if (!y) return nullptr;
+  float *a, *b, *y;
+  if (!floatsArg(env, argv[0], &a, &na) || !floatsArg(env, argv[1], &b, &nb) || !floatsArg(env, argv[2], &y, &ny))
+    return nullptr;
   if (na < ny || nb < ny) {
     napi_throw_range_error(env, nullptr, "addRelu: inputs shorter than the output");
     return nullptr;
@@ -237,9 +230,8 @@ static napi_value Relu(napi_env env, napi_callback_info info) {
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   if (argc < 2) return nullptr;
   size_t nx, ny;
-  float* x = floatsArg(env, argv[0], &nx);
-  float* y = x ? floatsArg(env, argv[1], &ny) : nullptr;
-  if (!y) return nullptr;
+  float *x, *y;
+  if (!floatsArg(env, argv[0], &x, &nx) || !floatsArg(env, argv[1], &y, &ny)) return nullptr;
   if (nx < ny) {
     napi_throw_range_error(env, nullptr, "relu: input shorter than the output");
     return nullptr;

@@ -16,8 +16,6 @@ struct GemmIsa {
   void (*gemmPacked)(int M, int N, int K, const float* a, long rsA, long csA, const float* bp, int np, int j0,
                      float* c, long ldc, int accumulate, int relu);
   void (*packA)(int M, int K, const float* a, long rsA, long csA, float* dst);
-  void (*gemmPackedA)(int M, int N, int K, const float* ap, int i0, int mAll, const float* b, long rsB, long csB,
-                      float* c, long ldc, int accumulate);
   // Convolution work units [u0, u1) described by the parameter block p (conv-kernel.inc).
   void (*convUnits)(const int32_t* p, int u0, int u1);
   // Depthwise convolution output planes [u0, u1), same parameter block, raw weights (conv-kernel.inc).

@@ -22,6 +22,7 @@ import {
   half,
   PARALLEL_MIN_MACS,
   packGroupsA,
+  panelWidth,
   residentOperand,
   residentPackedA,
   wasmAddress,
@@ -122,8 +123,7 @@ export function planConv2d(s: Conv2dShape, maxThreads = getNumThreads()): ConvPl
     const units = s.N * s.M;
     return { depthwise, direct, tile: L, tiles: 1, mRows: Mg, mParts: 1, units, threads };
   }
-  const nat = nativeGemmOn();
-  const NR = nat ? native!.panelWidth : 8;
+  const NR = panelWidth();
   let tile = direct ? MAX_TILE : Math.floor(TILE_BYTES / (K * 4 * NR)) * NR;
   tile = Math.min(MAX_TILE, Math.max(MIN_TILE, tile));
   let tiles = 1;

@@ -19,7 +19,7 @@ const MR = 6;
 /** Columns per panel of the WASM kernel; the native one reports its own (`panelWidth`). */
 const WASM_NR = 8;
 /** Columns per packed B panel of the GEMM products run on now: splits by columns start at multiples of it. */
-function panelWidth(): number {
+export function panelWidth(): number {
   return nativeGemmOn() ? native!.panelWidth : WASM_NR;
 }
 /** A column split of a packed product gives each thread at least this many NR-wide panels. */
@@ -300,6 +300,28 @@ function split(n: number, parts: number, unit: number): [number, number][] {
 }
 
 /**
+ * The blocks of C [i0, i1) x [j0, j1) a product runs as, one per thread. With B packed ahead, by
+ * columns when each thread gets a few panels (its share of B then stays in its core's L2 from one
+ * call to the next), else by rows. Otherwise each thread packs the whole of the operand it does not
+ * split, so C's longer side is split and the smaller operand is the one packed twice.
+ */
+function splitC(
+  M: number,
+  N: number,
+  threads: number,
+  NR: number,
+  packedB: boolean,
+): [number, number, number, number][] {
+  if (threads === 1) return [[0, M, 0, N]];
+  const byColumns = packedB
+    ? Math.ceil(N / NR) >= threads * MIN_PANELS_PER_THREAD || M < threads * MR
+    : M < N;
+  return byColumns
+    ? split(N, threads, NR).map(([j0, j1]) => [0, M, j0, j1])
+    : split(M, threads, MR).map(([i0, i1]) => [i0, i1, 0, N]);
+}
+
+/**
  * C[M, N] = op(A) op(B) (+ C when `accumulate`), then Relu when `relu`, float32, with the layout of
  * nn/gemm.ts: op(A) is [M, K] (A stored [K, M] when transA), op(B) is [K, N] (B stored [N, K] when
  * transB), C dense row-major at cOff. The native GEMM applies the Relu as it stores each tile.
@@ -398,20 +420,12 @@ export function gemmAt(
     ex.sgemm(M, N, K, pa, rsA, csA, pb, rsB, csB, pc, ldc, acc, arena!.alloc(scratchBytes));
     return;
   }
-  // Each thread packs the whole of the operand it does not split: split the longer side of C so
-  // the smaller operand is the one packed twice.
-  const jobs: PoolJob[] = [];
-  if (M >= N) {
-    for (const [i0, i1] of split(M, threads, MR)) {
-      const args = [i1 - i0, N, K, pa + i0 * rsA * 4, rsA, csA, pb, rsB, csB, pc + i0 * ldc * 4, ldc, acc];
-      jobs.push({ fn: 'sgemm', args: [...args, arena!.alloc(scratchBytes)] });
-    }
-  } else {
-    for (const [j0, j1] of split(N, threads, panelWidth())) {
-      const args = [M, j1 - j0, K, pa, rsA, csA, pb + j0 * csB * 4, rsB, csB, pc + j0 * 4, ldc, acc];
-      jobs.push({ fn: 'sgemm', args: [...args, arena!.alloc(scratchBytes)] });
-    }
-  }
+  const jobs = splitC(M, N, threads, panelWidth(), false).map(([i0, i1, j0, j1]): PoolJob => {
+    const b = pb + j0 * csB * 4;
+    const c = pc + (i0 * ldc + j0) * 4;
+    const args = [i1 - i0, j1 - j0, K, pa + i0 * rsA * 4, rsA, csA, b, rsB, csB, c, ldc, acc];
+    return { fn: 'sgemm', args: [...args, arena!.alloc(scratchBytes)] };
+  });
   workerPool()!.run(jobs);
 }
 
@@ -442,18 +456,11 @@ export function gemmPackedAt(
     ex.sgemmPacked(M, N, K, pa, rsA, csA, pbp, np, 0, pc, ldc, acc, arena!.alloc(scratchBytes));
     return;
   }
-  const jobs: PoolJob[] = [];
-  if (np / NR >= threads * MIN_PANELS_PER_THREAD || M < threads * MR) {
-    for (const [j0, j1] of split(N, threads, NR)) {
-      const args = [M, j1 - j0, K, pa, rsA, csA, pbp, np, j0, pc + j0 * 4, ldc, acc];
-      jobs.push({ fn: 'sgemmPacked', args: [...args, arena!.alloc(scratchBytes)] });
-    }
-  } else {
-    for (const [i0, i1] of split(M, threads, MR)) {
-      const args = [i1 - i0, N, K, pa + i0 * rsA * 4, rsA, csA, pbp, np, 0, pc + i0 * ldc * 4, ldc, acc];
-      jobs.push({ fn: 'sgemmPacked', args: [...args, arena!.alloc(scratchBytes)] });
-    }
-  }
+  const jobs = splitC(M, N, threads, NR, true).map(([i0, i1, j0, j1]): PoolJob => {
+    const c = pc + (i0 * ldc + j0) * 4;
+    const args = [i1 - i0, j1 - j0, K, pa + i0 * rsA * 4, rsA, csA, pbp, np, j0, c, ldc, acc];
+    return { fn: 'sgemmPacked', args: [...args, arena!.alloc(scratchBytes)] };
+  });
   workerPool()!.run(jobs);
 }
 
@@ -503,9 +510,8 @@ function nativeInPlace(
   const act = relu ? 1 : 0;
   const threads = threadsFor(M, N, K);
   const NR = native!.panelWidth;
-  // One job per block of C: rows [i0, i1) x columns [j0, j1). Its B arguments: the packed block
-  // (pointer, padded width, first column) or B's own (pointer to column j0, strides).
-  const jobs: PoolJob[] = [];
+  // One job per block of C (splitC). Its B arguments: the packed block (pointer, padded width,
+  // first column) or B's own (pointer to column j0, strides).
   let bArgs: (j0: number) => number[];
   let fn: 'sgemmAbs' | 'sgemmPackedAbs';
   if (rp !== undefined) {
@@ -518,23 +524,11 @@ function nativeInPlace(
     fn = 'sgemmAbs';
     bArgs = (j0) => [...half(pb + j0 * csB * 4), rsB, csB];
   }
-  const block = (i0: number, i1: number, j0: number, j1: number) => {
+  const jobs = splitC(M, N, threads, NR, rp !== undefined).map(([i0, i1, j0, j1]): PoolJob => {
     const a = [...half(pa + i0 * rsA * 4), rsA, csA];
     const c = [...half(pc + (i0 * N + j0) * 4), N];
-    jobs.push({ fn, args: [i1 - i0, j1 - j0, K, ...a, ...bArgs(j0), ...c, acc, act] });
-  };
-  const byRows = () => {
-    for (const [i0, i1] of split(M, threads, MR)) block(i0, i1, 0, N);
-  };
-  const byColumns = () => {
-    for (const [j0, j1] of split(N, threads, NR)) block(0, M, j0, j1);
-  };
-  if (threads === 1) block(0, M, 0, N);
-  // A packed B: by columns when each thread gets a few panels (its share of B stays in its L2).
-  else if (rp !== undefined)
-    (Math.ceil(N / NR) >= threads * MIN_PANELS_PER_THREAD || M < threads * MR ? byColumns : byRows)();
-  // Otherwise each thread packs the whole of the operand it does not split: split C's longer side.
-  else (M >= N ? byRows : byColumns)();
+    return { fn, args: [i1 - i0, j1 - j0, K, ...a, ...bArgs(j0), ...c, acc, act] };
+  });
   if (jobs.length === 1) g[jobs[0]!.fn as 'sgemmAbs'](...jobs[0]!.args);
   else workerPool()!.run(jobs);
 }
