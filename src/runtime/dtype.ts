@@ -102,9 +102,10 @@ export function isDType(x: unknown): x is DType {
   return typeof x === 'string' && (DTYPES as readonly string[]).includes(x);
 }
 
-/** Where allocate() may take a zeroed array of a dead intermediate from (the graph executor's run). */
+/** Where allocate() may take an array of a dead intermediate from (the graph executor's run). */
 export interface ArrayPool {
-  take(ctor: ArrayCtor, n: number): TypedArray | undefined;
+  /** Zeroed unless `zero` is false (allocateUnset: the caller writes every element). */
+  take(ctor: ArrayCtor, n: number, zero?: boolean): TypedArray | undefined;
 }
 let arrayPool: ArrayPool | null = null;
 /** Installs (or, with null, removes) the pool allocate() draws from; returns the previous one. */
@@ -118,6 +119,17 @@ export function allocate(dtype: DType, n: number): DataArray {
   if (dtype === 'string') return new Array<string>(n).fill('');
   const C = STORAGE[dtype];
   return (n > 0 && arrayPool?.take(C, n)) || new C(n);
+}
+
+/**
+ * As allocate(), for a kernel that writes every element of the array: one reused from the run's
+ * dead intermediates keeps its old contents instead of being zeroed first (a second pass over a
+ * convolution's or a concatenation's whole output).
+ */
+export function allocateUnset(dtype: DType, n: number): DataArray {
+  if (dtype === 'string') return allocate(dtype, n);
+  const C = STORAGE[dtype];
+  return (n > 0 && arrayPool?.take(C, n, false)) || new C(n);
 }
 
 export function bytesPerElement(dtype: DType): number {

@@ -197,11 +197,12 @@ export class RunState implements ArrayPool {
     }
   }
 
-  /** ArrayPool: a zeroed dead array of exactly this class and length, if one is pooled. */
-  take(ctor: ArrayCtor, n: number): TypedArray | undefined {
+  /** ArrayPool: a dead array of exactly this class and length, if one is pooled; zeroed unless `zero` is false. */
+  take(ctor: ArrayCtor, n: number, zero = true): TypedArray | undefined {
     const a = this.recycler.take(ctor, n);
     if (!a) return undefined;
     this.reusedArrays++;
+    if (!zero) return a;
     if (a instanceof BigInt64Array || a instanceof BigUint64Array) a.fill(0n);
     else a.fill(0);
     return a;

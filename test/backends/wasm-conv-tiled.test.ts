@@ -10,8 +10,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { getNumThreads, setNumThreads } from '../../src/backends/cpu/threads/config.js';
-import { type Conv2dShape, conv2dWasm, planConv2d } from '../../src/backends/cpu/wasm/conv.js';
-import { wasm } from '../../src/backends/cpu/wasm/runtime.js';
+import {
+  type Conv2dShape,
+  conv2dWasm,
+  planConv2d,
+  setTransposedConv,
+} from '../../src/backends/cpu/wasm/conv.js';
+import { native, nativeGemmOn, wasm } from '../../src/backends/cpu/wasm/runtime.js';
 import { markConstant, PARALLEL_MIN_MACS } from '../../src/backends/cpu/wasm/sgemm.js';
 import '../../src/index.js';
 import { encodeModel, node, weight } from '../../bench/onnx-build.js';
@@ -229,7 +234,9 @@ test('big convolutions split into tiles that cross output rows and into row bloc
     if (!plan1.depthwise) {
       // Tiles cover every output position; row blocks are whole micro-tiles but for the last.
       assert.ok(plan1.tile * plan1.tiles >= L && plan1.tile * (plan1.tiles - 1) < L, `${what}: tiles`);
-      assert.ok(plan2.mRows === s.M / s.group || plan2.mRows % 6 === 0, `${what}: row blocks`);
+      // (A transposed plan's blocks are of output channels, whole panels of B.)
+      const unit = plan2.transposed ? native!.panelWidth : 6;
+      assert.ok(plan2.mRows === s.M / s.group || plan2.mRows % unit === 0, `${what}: row blocks`);
     }
     const macs = (s.N * s.M * L * s.C * s.kH * s.kW) / s.group;
     if (macs >= PARALLEL_MIN_MACS) assert.equal(plan2.threads, 2, `${what}: split across two threads`);
@@ -239,6 +246,75 @@ test('big convolutions split into tiles that cross output rows and into row bloc
   // The cases above do exercise tiles and row blocks.
   assert.ok(planConv2d(shapeOf(base), 1).tiles > 1, 'the 3x3 case has several tiles');
   assert.ok(planConv2d(shapeOf(cases[2]![1]), 2).mParts > 1, 'the small-map case has row blocks');
+});
+
+test("the transposed product (few output positions, many channels) matches the reference and gives the direct product's bits", (t) => {
+  if (!wasm) return t.skip('WASM kernels not built');
+  const base: Spec = {
+    N: 1,
+    C: 64,
+    H: 7,
+    W: 7,
+    M: 96,
+    group: 1,
+    kH: 3,
+    kW: 3,
+    sH: 1,
+    sW: 1,
+    dH: 1,
+    dW: 1,
+    pH: 1,
+    pW: 1,
+    peH: 1,
+    peW: 1,
+  };
+  // [what, shape, panel widths whose plan is transposed] (196 positions fill 98% of 8-wide panels, as the channels do).
+  const cases: [string, Spec, number[]][] = [
+    ['3x3 64->96 on 7x7', base, [8, 16, 32]],
+    [
+      '1x1 read in place, 5x5 map',
+      { ...base, C: 96, H: 5, W: 5, M: 64, kH: 1, kW: 1, pH: 0, pW: 0, peH: 0, peW: 0 },
+      [8, 16, 32],
+    ],
+    // Channels that end in a partial panel, two images, a stride and asymmetric pads.
+    [
+      'two images, stride 2, 70 channels',
+      { ...base, N: 2, H: 9, W: 8, M: 70, sH: 2, sW: 2, peW: 0 },
+      [8, 16, 32],
+    ],
+    // Many positions past one row block of the GEMM (14x14 = 196), K over several K blocks.
+    ['3x3 40->128 on 14x14', { ...base, C: 40, H: 14, W: 14, M: 128 }, [16, 32]],
+  ];
+  for (const [what, s, widths] of cases) {
+    const shape = shapeOf(s);
+    // Only the native driver has the transposed product.
+    const want = nativeGemmOn() && widths.includes(native!.panelWidth);
+    assert.equal(planConv2d(shape, 2).transposed, want, `${what}: plan`);
+    check(s, 1, `${what}, one thread`, true);
+    check(s, 2, `${what}, two threads`, true);
+    const x = rnd(s.N * s.C * s.H * s.W);
+    const w = rnd(s.M * s.C * s.kH * s.kW);
+    const b = rnd(s.M);
+    const z = rnd(s.N * s.M * oH(s) * oW(s));
+    const saved = getNumThreads();
+    setNumThreads(2);
+    try {
+      for (const constant of [false, true]) {
+        if (constant) markConstant(w);
+        const fused = conv2dWasm(shape, x, w, b, true, nativeGemmOn() ? z : undefined)!;
+        const prev = setTransposedConv(false);
+        assert.equal(planConv2d(shape, 2).transposed, false);
+        const direct = conv2dWasm(shape, x, w, b, true, nativeGemmOn() ? z : undefined)!;
+        setTransposedConv(prev);
+        assert.ok(
+          Buffer.from(fused.buffer).equals(Buffer.from(direct.buffer)),
+          `${what}: transposed and direct give the same bits (constant weights ${constant})`,
+        );
+      }
+    } finally {
+      setNumThreads(saved);
+    }
+  }
 });
 
 test('the WASM weight gradient (ConvWeightGrad on float32, tiled im2col) matches the float64 TypeScript path', (t) => {

@@ -9,7 +9,7 @@
  * multi-megabyte array costs more than the loop that fills it). Relu, LeakyRelu and Clip on float32 run the WASM SIMD kernels, which have
  * no data-dependent branch (the JS loop mispredicts on every other element of real activations).
  */
-import { allocate } from '../../runtime/dtype.js';
+import { allocate, allocateUnset } from '../../runtime/dtype.js';
 import { broadcastShapes, broadcastStrides, numel } from '../../runtime/shape.js';
 import { Tensor } from '../../runtime/tensor.js';
 import { clipF32Wasm, leakyReluF32Wasm, reluF32Wasm } from './wasm/elementwise.js';
@@ -115,7 +115,8 @@ export function floatBinary(op: string, a: Tensor, b: Tensor): Tensor | null {
   const shape = broadcastShapes([a.shape, b.shape], op);
   const n = numel(shape);
   const bool = BOOL_OUT.has(op);
-  const out = allocate(bool ? 'bool' : a.dtype, n) as Uint8Array | F;
+  // Every element is written (the loops cover the whole output).
+  const out = allocateUnset(bool ? 'bool' : a.dtype, n) as Uint8Array | F;
   if (n > 0) {
     const [s, sa, sb] = collapse(
       shape,
@@ -182,7 +183,7 @@ export function floatUnary(op: string, x: Tensor): Tensor | null {
   const expr = UNARY_EXPR[op];
   if (!a || !expr) return null;
   const n = x.numel();
-  const out = allocate(x.dtype, n) as F;
+  const out = allocateUnset(x.dtype, n) as F;
   if (
     op === 'Relu' &&
     out instanceof Float32Array &&

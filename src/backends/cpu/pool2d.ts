@@ -9,7 +9,7 @@
  * smallest (16x28x28) included. float64, and float32 without the WASM build, take the TypeScript
  * loop below, which walks each window directly and writes int64 indices through a 32-bit view.
  */
-import { allocate } from '../../runtime/dtype.js';
+import { allocate, allocateUnset } from '../../runtime/dtype.js';
 import { Tensor } from '../../runtime/tensor.js';
 import { arena, wasm } from './wasm/runtime.js';
 
@@ -177,7 +177,7 @@ export function maxPool2d(x: Tensor, p: Pool2d, wantIndices = true): Tensor[] | 
  * it a dead intermediate's array, which skips the page faults of a new large buffer.
  */
 export function copyOut(view: Float32Array): Float32Array {
-  const y = allocate('float32', view.length) as Float32Array;
+  const y = allocateUnset('float32', view.length) as Float32Array;
   y.set(view);
   return y;
 }

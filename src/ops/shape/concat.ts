@@ -5,7 +5,7 @@
  */
 
 import { int64s, zeros } from '../../runtime/creation.js';
-import { allocate } from '../../runtime/dtype.js';
+import { allocateUnset } from '../../runtime/dtype.js';
 import { TesseraError } from '../../runtime/errors.js';
 import { fmtShape, normAxis, numel } from '../../runtime/shape.js';
 import { Tensor } from '../../runtime/tensor.js';
@@ -48,7 +48,8 @@ export function concatKernel(xs: readonly Tensor[], axis: number): Tensor {
   outShape[axis] = xs.reduce((s, x) => s + x.shape[axis]!, 0);
   const outer = numel(first.shape.slice(0, axis));
   const inner = numel(first.shape.slice(axis + 1));
-  const out = allocate(first.dtype, numel(outShape)) as any;
+  // Every element is written below: a typed array need not be zeroed first.
+  const out = allocateUnset(first.dtype, numel(outShape)) as any;
   const rowOut = outShape[axis]! * inner;
   let col = 0;
   for (const x of xs) {
