@@ -59,6 +59,7 @@ const SUITES = [
   'test/backends/wasm-conv-tiled.test.ts',
   'test/backends/wasm-depthwise.test.ts',
   'test/backends/elementwise-fast.test.ts',
+  'test/backends/pool-lrn-fast.test.ts',
 ];
 
 test('the GEMM and convolution suites pass with the native GEMM off (WASM only)', (t) => {
@@ -84,6 +85,37 @@ for (const isa of isas) {
     assert.match(out, new RegExp(`native ${isa}: sgemm export matches`), 'the child ran the chosen kernels');
   });
 }
+
+test('the native gather checks its view against the source and the output before copying', (t) => {
+  if (!native) {
+    t.skip('no native build');
+    return;
+  }
+  const k = native.addon;
+  const src = Float32Array.from({ length: 24 }, (_, i) => i);
+  const out = new Float32Array(6);
+  // [2, 3] with strides [1, 2]: a transposed 3x2 block.
+  k.gather(src, 1, out, Float64Array.from([2, 3, 1, 2]));
+  assert.deepEqual([...out], [1, 3, 5, 2, 4, 6]);
+  const poisoned = out.slice();
+  assert.throws(
+    () => k.gather(src, 20, out, Float64Array.from([2, 3, 1, 2])),
+    RangeError,
+    'reads past the source',
+  );
+  assert.throws(
+    () => k.gather(src, 0, out, Float64Array.from([2, 4, 1, 2])),
+    RangeError,
+    'output length differs',
+  );
+  assert.throws(
+    () => k.gather(src, 0, new Float64Array(6), Float64Array.from([2, 3, 1, 2])),
+    RangeError,
+    'sizes',
+  );
+  assert.throws(() => k.gather(src, 3, out, Float64Array.from([2, 3, 1, -2])), RangeError, 'reads before it');
+  assert.deepEqual([...out], [...poisoned], 'nothing written by a refused call');
+});
 
 test('switching between the native and WASM GEMM keeps each packed weight in its own layout', (t) => {
   if (!native || !wasm) {

@@ -13,6 +13,7 @@ import { test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { lrnForward, lrnWasm } from '../../src/backends/cpu/lrn.js';
 import { avgPool2d, maxPool2d, pool2dOf } from '../../src/backends/cpu/pool2d.js';
+import { getNumThreads, setNumThreads } from '../../src/backends/cpu/threads/config.js';
 import { wasm } from '../../src/backends/cpu/wasm/runtime.js';
 import { exportModule } from '../../src/importers/onnx/export.js';
 import { lrnReference } from '../../src/ops/nn/lp-norm-mvn-lrn.js';
@@ -114,6 +115,37 @@ test('MaxPool fast path equals the tap-list kernel on random windows, NaN and -i
     assert.ok(fast && fast.length === 1, 'fast path taken');
     const [want] = maxPoolTaps(x, windowTaps(win), win.outSize);
     assertSame(fast[0]!, want!, `case ${r} ${JSON.stringify({ shape, attrs, win })}`);
+  }
+});
+
+test('MaxPool over large planes (split across threads) equals the tap-list kernel, windows of only NaN and -inf included', () => {
+  const saved = getNumThreads();
+  setNumThreads(2);
+  try {
+    for (const [k, s, d, pad] of [
+      [3, 2, 1, 1],
+      [2, 2, 1, 0],
+      [3, 1, 2, 2],
+      [5, 3, 1, 2],
+    ] as const) {
+      const shape = [2, 24, 45, 51];
+      const n = shape.reduce((p, q) => p * q, 1);
+      const data = new Float32Array(n);
+      // Runs of NaN and -inf long enough to fill whole windows, between random values.
+      for (let i = 0; i < n; i++) {
+        const r = (i >> 4) % 7;
+        data[i] = r === 0 ? Number.NaN : r === 1 ? Number.NEGATIVE_INFINITY : gen.uniform() * 4 - 2;
+      }
+      const x = Tensor.fromData(data, shape, 'float32');
+      const attrs = { strides: [s, s], dilations: [d, d], pads: [pad, pad, pad, pad] };
+      const win = resolveWindow('Pool', [45, 51], [k, k], attrs, false);
+      const fast = maxPool2d(x, pool2dOf(win), false);
+      assert.ok(fast, 'fast path taken');
+      const [want] = maxPoolTaps(x, windowTaps(win), win.outSize);
+      assertSame(fast[0]!, want!, `${k}x${k} stride ${s} dilation ${d} pad ${pad}`);
+    }
+  } finally {
+    setNumThreads(saved);
   }
 });
 

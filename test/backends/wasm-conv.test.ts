@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { copyContiguous } from '../../src/backends/cpu/elementwise.js';
 import { conv2dWasm } from '../../src/backends/cpu/wasm/conv.js';
-import { wasm } from '../../src/backends/cpu/wasm/runtime.js';
+import { native, setNativeGemm, wasm } from '../../src/backends/cpu/wasm/runtime.js';
 import { isConstant, markConstant, residentBytes, sgemm } from '../../src/backends/cpu/wasm/sgemm.js';
 import '../../src/index.js';
 import { cnnModel, mlpModel } from '../../bench/onnx-build.js';
@@ -435,6 +435,19 @@ test('initializers listed as inputs (IR < 4) are folded, and a run feeding one o
 });
 
 test('copyContiguous of strided views (permutes, slices, broadcasts, every dtype kind) equals the element-by-element gather', () => {
+  // The native gather (strided.cc) when loaded, and the TypeScript runs.
+  const engines = native ? [true, false] : [false];
+  try {
+    for (const on of engines) {
+      setNativeGemm(on);
+      checkStridedCopies();
+    }
+  } finally {
+    if (native) setNativeGemm(true);
+  }
+});
+
+function checkStridedCopies(): void {
   const perms = [
     [0, 2, 1, 3, 4],
     [4, 3, 2, 1, 0],
@@ -482,8 +495,15 @@ test('copyContiguous of strided views (permutes, slices, broadcasts, every dtype
       Array.from(reshapeCopy(bc) as ArrayLike<unknown>),
       Array.from(bc.dataSync() as ArrayLike<unknown>),
     );
+    // DepthToSpace's view (DCR, blocksize 3): innermost runs of 3 elements a plane apart.
+    const d2s = base.asStrided([1, 2, 3, 5, 3], [0, 5 * 9, 3 * 5 * 9, 1, 5 * 9 * 2], 0);
+    assert.deepEqual(
+      Array.from(reshapeCopy(d2s) as ArrayLike<unknown>),
+      Array.from(d2s.dataSync() as ArrayLike<unknown>),
+      `${dtype} short runs`,
+    );
   }
-});
+}
 
 function reshapeCopy(t: Tensor) {
   const c = copyContiguous(t);

@@ -11,6 +11,7 @@
  */
 import { allocate, allocateUnset } from '../../runtime/dtype.js';
 import { Tensor } from '../../runtime/tensor.js';
+import { maxPoolNative } from './wasm/conv.js';
 import { arena, wasm } from './wasm/runtime.js';
 
 export interface Pool2d {
@@ -73,7 +74,13 @@ export function maxPool2d(x: Tensor, p: Pool2d, wantIndices = true): Tensor[] | 
   if (xs instanceof Float32Array && wasm && arena && planes * L > 0 && planes * H * W < 2 ** 31) {
     // float32: the WASM loops (same taps, same NaN / -inf rule, same first-maximum indices).
     const shape = [N, C, p.oH, p.oW];
-    if (!wantIndices) return [Tensor.fromData(poolWasm('max', xs, planes, H, W, p, false), shape, 'float32')];
+    if (!wantIndices) {
+      // Natively in place on the arrays when loaded (no copies through WASM memory, planes on the pool).
+      const y = allocateUnset('float32', planes * L) as Float32Array;
+      if (maxPoolNative(planes, H, W, p, xs.subarray(0, planes * H * W), y))
+        return [Tensor.fromData(y, shape, 'float32')];
+      return [Tensor.fromData(poolWasm('max', xs, planes, H, W, p, false), shape, 'float32')];
+    }
     const [y, ind] = maxPoolArgWasm(xs, planes, H, W, p);
     return [Tensor.fromData(y, shape, 'float32'), Tensor.fromData(ind, shape, 'int64')];
   }

@@ -10,7 +10,7 @@ import { channelAffineF32Wasm } from '../../backends/cpu/wasm/elementwise.js';
 import { attrInt, attrString, input, sumToShape } from '../../ops/helpers.js';
 import { type Attrs, dispatch1, type OpInputs, registerOp } from '../../ops/registry.js';
 import { full, int64s } from '../creation.js';
-import { allocate } from '../dtype.js';
+import { allocateUnset } from '../dtype.js';
 import { TesseraError } from '../errors.js';
 import { fmtShape, normAxis, numel } from '../shape.js';
 import { Tensor } from '../tensor.js';
@@ -135,7 +135,8 @@ function cpu(inputs: OpInputs, attrs: Attrs): Tensor[] {
   const s = perChannel(p.scale, C, data);
   const t = perChannel(p.shift, C, data);
   if (data instanceof Float32Array) {
-    const y = allocate('float32', n) as Float32Array;
+    // Every element is written (either path): no zeroing pass first.
+    const y = allocateUnset('float32', n) as Float32Array;
     if (
       !(
         n >= WASM_MIN &&
@@ -145,7 +146,7 @@ function cpu(inputs: OpInputs, attrs: Attrs): Tensor[] {
       affine32(data, x.offset, y, C, L, s, t, relu);
     return [Tensor.fromData(y, x.shape, x.dtype)];
   }
-  const y = allocate('float64', n) as Float64Array;
+  const y = allocateUnset('float64', n) as Float64Array;
   affine64(data, x.offset, y, C, L, s, t, relu);
   return [Tensor.fromData(y, x.shape, x.dtype)];
 }

@@ -14,6 +14,7 @@
 
 #include "elementwise.h"
 #include "gemm-isa.h"
+#include "strided.h"
 
 static const GemmIsa* pickIsa() {
   const char* want = std::getenv("TESSERA_NATIVE_ISA");
@@ -163,6 +164,14 @@ static napi_value DepthwiseUnitsAbs(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// maxPoolUnitsAbs(pLo, pHi, u0, u1): MaxPool values of planes [u0, u1), the same parameter block.
+static napi_value MaxPoolUnitsAbs(napi_env env, napi_callback_info info) {
+  int32_t v[4];
+  int32Args(env, info, v);
+  isa->maxPoolUnits(reinterpret_cast<const int32_t*>(absolute(v[0], v[1])), v[2], v[3]);
+  return nullptr;
+}
+
 // sgemmPackedBytes(K, N)
 static napi_value SgemmPackedBytes(napi_env env, napi_callback_info info) {
   int32_t v[2];
@@ -240,6 +249,77 @@ static napi_value Relu(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// Any typed array's data, length and element size (BigInt64Array included).
+static bool typedArg(napi_env env, napi_value v, void** data, size_t* length, int* elemBytes) {
+  napi_typedarray_type type;
+  bool isTyped = false;
+  napi_is_typedarray(env, v, &isTyped);
+  if (!isTyped || napi_get_typedarray_info(env, v, &type, length, data, nullptr, nullptr) != napi_ok) {
+    napi_throw_type_error(env, nullptr, "expected a typed array");
+    return false;
+  }
+  switch (type) {
+    case napi_int8_array:
+    case napi_uint8_array:
+    case napi_uint8_clamped_array:
+      *elemBytes = 1;
+      break;
+    case napi_int16_array:
+    case napi_uint16_array:
+      *elemBytes = 2;
+      break;
+    case napi_float64_array:
+    case napi_bigint64_array:
+    case napi_biguint64_array:
+      *elemBytes = 8;
+      break;
+    default:
+      *elemBytes = 4;
+  }
+  return true;
+}
+
+// gather(src, offset, dst, dims): dst (dense) <- the elements of src at offset + sum(i_k * stride_k)
+// for i in shape, dims being a Float64Array [shape..., strides...] of one rank. Every offset read
+// is checked against src's length first.
+static napi_value Gather(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc < 4) return nullptr;
+  void *src, *dst, *dimsData;
+  size_t ns, nd, ndims;
+  int es, ed, edims;
+  if (!typedArg(env, argv[0], &src, &ns, &es) || !typedArg(env, argv[2], &dst, &nd, &ed) ||
+      !typedArg(env, argv[3], &dimsData, &ndims, &edims))
+    return nullptr;
+  double offset = 0;
+  napi_get_value_double(env, argv[1], &offset);
+  const int rank = (int)(ndims / 2);
+  if (es != ed || edims != 8 || ndims % 2 != 0 || rank < 1 || rank > MAX_GATHER_RANK) {
+    napi_throw_range_error(env, nullptr, "gather: element sizes differ or the rank is out of range");
+    return nullptr;
+  }
+  const double* dims = static_cast<const double*>(dimsData);
+  long shape[MAX_GATHER_RANK], stride[MAX_GATHER_RANK];
+  double count = 1, lo = offset, hi = offset;
+  for (int k = 0; k < rank; k++) {
+    shape[k] = (long)dims[k];
+    stride[k] = (long)dims[rank + k];
+    count *= dims[k];
+    const double reach = (dims[k] - 1) * dims[rank + k];
+    if (reach < 0) lo += reach;
+    else hi += reach;
+  }
+  if (count != (double)nd || (count > 0 && (lo < 0 || hi >= (double)ns))) {
+    napi_throw_range_error(env, nullptr, "gather: the view reaches outside its source or the output's length differs");
+    return nullptr;
+  }
+  if (count > 0)
+    gatherStrided(static_cast<const uint8_t*>(src) + (long)offset * es, dst, es, rank, shape, stride);
+  return nullptr;
+}
+
 struct Entry {
   const char* name;
   napi_callback cb;
@@ -262,6 +342,7 @@ static const Entry bound[] = {{"sgemm", Sgemm},
                               {"sgemmPackedAbs", SgemmPackedAbs},
                               {"convUnitsAbs", ConvUnitsAbs},
                               {"depthwiseUnitsAbs", DepthwiseUnitsAbs},
+                              {"maxPoolUnitsAbs", MaxPoolUnitsAbs},
                               {"address", Address},
                               {"panelWidth", PanelWidth}};
 
@@ -290,7 +371,8 @@ static napi_value Bind(napi_env env, napi_callback_info info) {
 NAPI_MODULE_INIT() {
   static const Entry top[] = {
       {"bind", Bind},         {"panelWidth", PanelWidth}, {"panelRows", PanelRows}, {"isa", IsaName},
-      {"channelAffine", ChannelAffine}, {"addRelu", AddRelu},      {"relu", Relu}};
+      {"channelAffine", ChannelAffine}, {"addRelu", AddRelu},      {"relu", Relu},
+      {"gather", Gather}};
   define(env, exports, top, sizeof top / sizeof top[0], nullptr);
   return exports;
 }

@@ -20,6 +20,8 @@ struct GemmIsa {
   void (*convUnits)(const int32_t* p, int u0, int u1);
   // Depthwise convolution output planes [u0, u1), same parameter block, raw weights (conv-kernel.inc).
   void (*depthwiseUnits)(const int32_t* p, int u0, int u1);
+  // MaxPool (values) of planes [u0, u1), the same parameter block's geometry, X and Y (conv-kernel.inc).
+  void (*maxPoolUnits)(const int32_t* p, int u0, int u1);
 };
 
 extern const GemmIsa gemmAvx512;

@@ -27,6 +27,7 @@ export const POOL_FUNCTIONS = [
   'sgemmPackedAbs',
   'convUnitsAbs',
   'depthwiseUnitsAbs',
+  'maxPoolUnitsAbs',
 ] as const;
 export type PoolFunction = (typeof POOL_FUNCTIONS)[number];
 

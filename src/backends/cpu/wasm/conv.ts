@@ -277,13 +277,13 @@ function geometry(s: Conv2dShape): number[] {
 }
 
 /** Jobs a plan's work units are cut into: a few per thread, so threads that come free take more. */
-function jobsFor(plan: ConvPlan): number {
+function jobsFor(plan: Pick<ConvPlan, 'units' | 'threads'>): number {
   return plan.threads > 1 ? Math.min(plan.units, plan.threads * JOBS_PER_THREAD, MAX_JOBS) : 1;
 }
 
 /** Runs work units [0, plan.units) as `jobs` jobs of `fn`: on this thread (`here`) when one, else on the pool. */
 function runUnits(
-  plan: ConvPlan,
+  plan: Pick<ConvPlan, 'units' | 'threads'>,
   jobs: number,
   fn: PoolFunction,
   here: (...args: number[]) => void,
@@ -367,6 +367,54 @@ function convNative(
     : (['convUnitsAbs', g.convUnitsAbs] as const);
   runUnits(plan, jobsFor(plan), fn, here, (_j, u0, u1) => [pLo, pHi, u0, u1]);
   return y;
+}
+
+/** Input elements a MaxPool reads before it is worth splitting across threads. */
+const POOL_PARALLEL_MIN = 1 << 16;
+
+/**
+ * Y [planes, oH, oW] = MaxPool of the float32 planes X [planes, H, W] (values only), on the native
+ * kernel (native/conv-kernel.inc maxPoolUnits) in place on the arrays, planes split across the
+ * worker pool when large; false when the native kernels are off. The geometry is a Conv2dShape's
+ * without channels: kernel, strides, dilations, leading pads and the output size.
+ */
+export function maxPoolNative(
+  planes: number,
+  H: number,
+  W: number,
+  p: Pick<Conv2dShape, 'kH' | 'kW' | 'sH' | 'sW' | 'dH' | 'dW' | 'pH' | 'pW' | 'oH' | 'oW'>,
+  x: Float32Array,
+  y: Float32Array,
+): boolean {
+  if (!nativeGemmOn() || planes <= 0 || p.oH * p.oW <= 0) return false;
+  const g = native!.gemm;
+  const s: Conv2dShape = { ...p, N: 1, C: planes, H, W, M: planes, group: planes };
+  arena!.reset();
+  const pp = arena!.alloc(NATIVE_PARAMS * 4);
+  const params = [
+    ...geometry(s),
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    ...half(g.address(x)),
+    0,
+    0,
+    0,
+    0,
+    ...half(g.address(y)),
+    0,
+    0,
+  ];
+  new Int32Array(wasm!.memory.buffer, pp, NATIVE_PARAMS).set(params);
+  const threads = planes * H * W >= POOL_PARALLEL_MIN ? Math.min(getNumThreads(), planes) : 1;
+  const plan = { units: planes, threads };
+  const [pLo, pHi] = half(wasmAddress() + pp);
+  runUnits(plan, jobsFor(plan), 'maxPoolUnitsAbs', g.maxPoolUnitsAbs, (_j, u0, u1) => [pLo, pHi, u0, u1]);
+  return true;
 }
 
 /**

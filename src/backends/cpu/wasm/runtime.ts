@@ -14,6 +14,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
+import type { TypedArray } from '../../../runtime/dtype.js';
 
 // The WebAssembly JS API, typed here: lib ES2022 and @types/node 20 do not declare it.
 export interface WasmModule {
@@ -199,6 +200,8 @@ export interface NativeGemm {
   convUnitsAbs(pLo: number, pHi: number, u0: number, u1: number): void;
   /** Depthwise output planes [u0, u1) of the same parameter block, weights as stored. */
   depthwiseUnitsAbs(pLo: number, pHi: number, u0: number, u1: number): void;
+  /** MaxPool values of planes [u0, u1), the geometry, X and Y of the same parameter block. */
+  maxPoolUnitsAbs(pLo: number, pHi: number, u0: number, u1: number): void;
   /** The address of a typed array's first element. */
   address(a: Float32Array): number;
   panelWidth(): number;
@@ -225,6 +228,11 @@ export interface NativeAddon {
   ): void;
   addRelu(a: Float32Array, b: Float32Array, y: Float32Array): void;
   relu(x: Float32Array, y: Float32Array): void;
+  /**
+   * dst (dense) <- src's elements at offset + sum(i_k * stride_k) for i in shape, `dims` being
+   * [shape..., strides...] (native/strided.cc); any typed arrays of one element size.
+   */
+  gather(src: TypedArray, offset: number, dst: TypedArray, dims: Float64Array): void;
 }
 
 /** Byte offset of the flag word the WASM gemm reads (assembly/native.ts NATIVE_FLAG). */
