@@ -2,8 +2,9 @@
  * Dropout. Opset 12+: optional `ratio` (default 0.5) and `training_mode` (default false) inputs and
  * a `seed` attribute; in training each element is kept with probability 1 - ratio and scaled by
  * 1 / (1 - ratio), and the bool mask output says which were kept. Inference (and every opset
- * before 12, whatever `is_test` says, as ONNX Runtime does) returns a copy of the input and an
- * all-true mask (of X's type before opset 10). Random draws come from src/runtime/random.ts.
+ * before 12, whatever `is_test` says, as ONNX Runtime does) returns a copy of the input (a view in
+ * a graph) and an all-true mask (of X's type before opset 10). Random draws come from
+ * src/runtime/random.ts.
  */
 import { copyContiguous } from '../../backends/cpu/elementwise.js';
 import { full } from '../../runtime/creation.js';
@@ -22,8 +23,16 @@ function scalarOf(op: string, what: string, t: Tensor | undefined, def: number):
   return Number(t.item());
 }
 
-function keepAll(x: Tensor, maskDtype: DType): Tensor[] {
-  return [copyContiguous(x), full(x.shape, maskDtype === 'bool' ? true : 1, { dtype: maskDtype })];
+/**
+ * Inference: a copy of the input and an all-kept mask. A graph node (the executor passes its output
+ * count) gets a view of the input instead, as Identity gives one, and the mask only when the node
+ * has that output: squeezenet's Dropout was a copy and a mask nobody read.
+ */
+function keepAll(x: Tensor, maskDtype: DType, numOutputs?: number): Tensor[] {
+  const mask = () => full(x.shape, maskDtype === 'bool' ? true : 1, { dtype: maskDtype });
+  if (numOutputs === undefined) return [copyContiguous(x), mask()];
+  const y = x.asStrided(x.shape, x.strides);
+  return numOutputs < 2 ? [y] : [y, mask()];
 }
 
 /** Training-mode dropout: [output, bool mask]. */
@@ -57,7 +66,7 @@ for (const since of [1, 10]) {
     kernels: {
       cpu: (inputs, _attrs, ctx) => {
         const x = input(inputs, 0, ctx.op);
-        return keepAll(x, since >= 10 ? 'bool' : x.dtype);
+        return keepAll(x, since >= 10 ? 'bool' : x.dtype, ctx.numOutputs);
       },
     },
     grad: (_ctx, [dy]) => [dy],
@@ -82,7 +91,7 @@ registerOp({
       const x = input(inputs, 0, ctx.op);
       expectFloat(ctx.op, 'data', x);
       const { ratio, training } = trainingArgs(ctx.op, inputs);
-      return training ? dropoutTrain(x, ratio, attrs) : keepAll(x, 'bool');
+      return training ? dropoutTrain(x, ratio, attrs) : keepAll(x, 'bool', ctx.numOutputs);
     },
   },
   grad: ({ inputs, outputs }, [dy]) => {

@@ -40,18 +40,27 @@ export function softmaxKernel(op: string, kind: Kind, x: Tensor, axisAttr: numbe
       continue;
     }
     // A NaN anywhere in a slice makes the whole slice NaN (through the sum), as the reference does.
+    // Softmax keeps each exp in `out` for the division (Math.exp once an element, not twice).
     s.fill(0);
     for (let a = 0; a < len; a++) {
       const row = base + a * inner;
-      for (let i = 0; i < inner; i++) s[i]! += Math.exp(v[row + i]! - m[i]!);
+      for (let i = 0; i < inner; i++) {
+        const e = Math.exp(v[row + i]! - m[i]!);
+        s[i]! += e;
+        out[row + i] = e;
+      }
     }
-    if (kind === 'log') for (let i = 0; i < inner; i++) s[i] = Math.log(s[i]!);
+    if (kind === 'log') {
+      for (let i = 0; i < inner; i++) s[i] = Math.log(s[i]!);
+      for (let a = 0; a < len; a++) {
+        const row = base + a * inner;
+        for (let i = 0; i < inner; i++) out[row + i] = v[row + i]! - m[i]! - s[i]!;
+      }
+      continue;
+    }
     for (let a = 0; a < len; a++) {
       const row = base + a * inner;
-      for (let i = 0; i < inner; i++) {
-        const d = v[row + i]! - m[i]!;
-        out[row + i] = kind === 'log' ? d - s[i]! : Math.exp(d) / s[i]!;
-      }
+      for (let i = 0; i < inner; i++) out[row + i] = out[row + i]! / s[i]!;
     }
   }
   return Tensor.fromData(fromNumbers(x.dtype, out), x.shape, x.dtype);

@@ -26,6 +26,13 @@ test('Dropout inference returns a copy of X and an all-true mask', () => {
   const [y3, m3] = dispatch('Dropout', [x, ratio(0), yes]);
   assertClose(y3!, [1, -2, 3, 4]);
   assert.ok((m3!.toArray() as boolean[][]).flat().every((v) => v));
+  // A graph node with one output (the executor passes the count): a view of X, and no mask made.
+  const one = dispatch('Dropout', [x], {}, { numOutputs: 1 });
+  assert.equal(one.length, 1);
+  assert.equal(one[0]!.storage, x.storage);
+  assertClose(one[0]!, [1, -2, 3, 4]);
+  const two = dispatch('Dropout', [x], {}, { numOutputs: 2 });
+  assert.deepEqual(two[1]!.toArray(), mask!.toArray());
 });
 
 test('Dropout before opset 12 is inference whatever is_test says; the mask is X-typed before opset 10', () => {

@@ -156,6 +156,9 @@ export class WorkerPool {
       (ex[fn] ?? nat![fn]!)(...args);
       Atomics.sub(ctl, PENDING, 1);
     }
+    // Spin before sleeping here too: the workers' last jobs end within microseconds of this
+    // thread's, and a futex wake-up would add tens of them to every split kernel.
+    for (let i = 0; i < SPIN && Atomics.load(ctl, PENDING) !== 0; i++);
     for (let p = Atomics.load(ctl, PENDING); p !== 0; p = Atomics.load(ctl, PENDING)) {
       Atomics.wait(ctl, PENDING, p);
     }
