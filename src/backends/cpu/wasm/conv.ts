@@ -77,6 +77,8 @@ const MIN_TILE = 32;
 const rowUnit = () => (nativeGemmOn() ? native!.panelRows : 6);
 /** Each thread should get at least this many multiply-adds. */
 const MACS_PER_THREAD = 1 << 20;
+/** GEMM multiply-adds one depthwise multiply-add costs as much time as (measured 7-9 GMAC/s a thread against 70-150). */
+const DEPTHWISE_COST = 8;
 /** Jobs per thread when split: the pool hands them out as threads come free (busy machines). */
 const JOBS_PER_THREAD = 4;
 /** Parameter block length, in i32s (offsets P_* in assembly/conv.ts). */
@@ -109,14 +111,16 @@ export function planConv2d(s: Conv2dShape, maxThreads = getNumThreads()): ConvPl
   const Mg = s.M / s.group;
   const K = Cg * s.kH * s.kW;
   const L = s.oH * s.oW;
-  const macs = s.N * s.M * L * K;
-  const threads =
-    maxThreads <= 1 || macs < PARALLEL_MIN_MACS
-      ? 1
-      : Math.max(1, Math.min(maxThreads, Math.floor(macs / MACS_PER_THREAD)));
   // One input channel per group, over several groups, and a few outputs each: the direct kernel.
   // (A single group with one input channel is one GEMM with a short K, which measured as fast.)
   const depthwise = Cg === 1 && s.group > 1 && Mg <= 24;
+  // Work in GEMM multiply-adds: the depthwise kernel does about an eighth as many a second (a
+  // register of outputs per tap, no reuse across channels), so it splits at an eighth the size.
+  const work = s.N * s.M * L * K * (depthwise ? DEPTHWISE_COST : 1);
+  const threads =
+    maxThreads <= 1 || work < PARALLEL_MIN_MACS
+      ? 1
+      : Math.max(1, Math.min(maxThreads, Math.floor(work / MACS_PER_THREAD)));
   const direct =
     s.kH === 1 &&
     s.kW === 1 &&
@@ -270,6 +274,9 @@ export function conv2dWasm(
 
 /** Parameter block length of the native driver, in int32s (ConvParam in native/conv-kernel.inc). */
 const NATIVE_PARAMS = 32;
+/** Where X's and Y's addresses sit in it (CP_X, CP_Y). */
+const CP_X = 22;
+const CP_Y = 28;
 
 /** The shape fields both parameter blocks start with (after X's offset in the WASM one). */
 function geometry(s: Conv2dShape): number[] {
@@ -388,28 +395,15 @@ export function maxPoolNative(
 ): boolean {
   if (!nativeGemmOn() || planes <= 0 || p.oH * p.oW <= 0) return false;
   const g = native!.gemm;
-  const s: Conv2dShape = { ...p, N: 1, C: planes, H, W, M: planes, group: planes };
   arena!.reset();
   const pp = arena!.alloc(NATIVE_PARAMS * 4);
-  const params = [
-    ...geometry(s),
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    ...half(g.address(x)),
-    0,
-    0,
-    0,
-    0,
-    ...half(g.address(y)),
-    0,
-    0,
-  ];
-  new Int32Array(wasm!.memory.buffer, pp, NATIVE_PARAMS).set(params);
+  // geometry()'s fields for planes as channels, written out: a small pool is a few microseconds,
+  // and spreading the window into a shape object cost more than the kernel did.
+  const block = new Int32Array(wasm!.memory.buffer, pp, NATIVE_PARAMS);
+  block.fill(0);
+  block.set([planes, H, W, p.kH, p.kW, p.oH, p.oW, p.sH, p.sW, p.dH, p.dW, p.pH, p.pW, planes, planes]);
+  block.set(half(g.address(x)), CP_X);
+  block.set(half(g.address(y)), CP_Y);
   const threads = planes * H * W >= POOL_PARALLEL_MIN ? Math.min(getNumThreads(), planes) : 1;
   const plan = { units: planes, threads };
   const [pLo, pHi] = half(wasmAddress() + pp);
