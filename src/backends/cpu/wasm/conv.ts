@@ -193,13 +193,15 @@ const T_JOBS_PER_THREAD = 1;
 /**
  * Whether the transposed product fills more vector lanes than the direct one: lanes hold output
  * positions there (L of roundUp(L, NR) used) and output channels here (M of roundUp(M, NR)), and
- * the transposed one also pays a transposing store, so it must win by a margin. Resnet50's 7x7
+ * the transposed one also pays a transposing store, so it must win by a margin. With fewer than two
+ * panels of channels its jobs cannot split them and cols^T is packed for one panel: densenet's
+ * 128->32 3x3 on 14x14 ran at 96 GFLOP/s transposed, 141 as im2col tiles. Resnet50's 7x7
  * maps (49 of 64 lanes) went from 105-155 to 210-260 GFLOP/s on two threads, its 14x14 ones (196 of
  * 224) from 135-210 to 195-255; 28x28 (784 of 800) measured no better transposed.
  */
 function transposedPays(L: number, M: number, NR: number): boolean {
   const fill = (n: number) => n / (Math.ceil(n / NR) * NR);
-  return L <= MAX_TILE && fill(M) > fill(L) + 0.05;
+  return L <= MAX_TILE && M >= 2 * NR && fill(M) > fill(L) + 0.05;
 }
 
 /**
