@@ -226,6 +226,31 @@ test('large products split across worker threads give the single-thread result',
   }
 });
 
+test('matrix-vector products with a B past the caches split across threads and give the single-thread bits', () => {
+  const saved = getNumThreads();
+  try {
+    for (const [M, N, K] of [
+      [1, 1000, 2048],
+      [3, 1100, 1000],
+    ] as const) {
+      const A = rnd(M * K);
+      const B = rnd(K * N);
+      setNumThreads(1);
+      const one = new Float32Array(M * N);
+      sgemm(false, true, M, N, K, A, 0, B, 0, one, 0, false);
+      setNumThreads(2);
+      assert.equal(threadsFor(M, N, K), 2, `${M}x${N}x${K} is split`);
+      const two = new Float32Array(M * N);
+      sgemm(false, true, M, N, K, A, 0, B, 0, two, 0, false);
+      assert.deepEqual(two, one, `${M}x${N}x${K} on two threads`);
+    }
+    // A small B (in L2) stays on one thread: waking one costs more than it saves.
+    assert.equal(threadsFor(1, 512, 784), 1);
+  } finally {
+    setNumThreads(saved);
+  }
+});
+
 test('threadsFor keeps small products on one thread and respects setNumThreads', () => {
   const saved = getNumThreads();
   try {
