@@ -4,12 +4,14 @@
  * thread counts. Prints the median latency of each workload on each runtime and the ratio
  * Tessera / peer (below 1: Tessera is faster), checks the goals of issue 6, and writes a JSON report.
  *
- *   npm run bench -- [--threads N] [--runs N] [--warmup N] [--only gemm,mlp,...] [--out FILE]
- *                    [--peers ort-node,ort-web,tfjs-wasm] [--shared DIR]
+ *   npm run bench -- [--threads N] [--runs N] [--rounds N] [--warmup N] [--only gemm,mlp,...]
+ *                    [--out FILE] [--peers ort-node,ort-web,tfjs-wasm] [--shared DIR]
  *
- * Groups: gemm, scaling, mlp, cnn, light, models, train. Each runtime runs its warm-up and timed runs
- * in a block of its own (peers' idle thread pools spin; spinning is switched off where it can be). Timings are ratios against peers measured in the same
- * run; nothing here is a threshold a test depends on.
+ * Groups: gemm, scaling, mlp, cnn, light, models, train. Each runtime warms up, then the timed runs
+ * are taken in --rounds rounds, each runtime in a block of its own per round (peers' idle thread
+ * pools spin; spinning is switched off where it can be), so a spell of load on a shared machine
+ * falls on every runtime's runs alike instead of on one runtime's block. Timings are ratios against
+ * peers measured in the same run; nothing here is a threshold a test depends on.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
@@ -34,6 +36,7 @@ const { values: args } = parseArgs({
   options: {
     threads: { type: 'string', default: String(Math.min(availableParallelism(), 4)) },
     runs: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '2' },
     only: { type: 'string' },
     peers: { type: 'string', default: 'ort-node,ort-web,tfjs-wasm' },
@@ -44,6 +47,7 @@ const { values: args } = parseArgs({
 
 const threads = Number(args.threads);
 const runs = Math.max(1, Number(args.runs));
+const rounds = Math.max(1, Math.min(runs, Number(args.rounds)));
 const warmup = Math.max(0, Number(args.warmup));
 const only = args.only ? new Set(args.only.split(',')) : null;
 const peers = new Set(args.peers!.split(','));
@@ -91,7 +95,7 @@ async function main(): Promise<void> {
     tf = t.tf;
     tfDetail = t.detail;
   }
-  const info = { ...machine(), cpuModel: cpus()[0]?.model, threads, runs, warmup, tfjs: tfDetail };
+  const info = { ...machine(), cpuModel: cpus()[0]?.model, threads, runs, rounds, warmup, tfjs: tfDetail };
   console.log(`Tessera bench: ${JSON.stringify(info)}`);
   console.log(
     `threads: tessera ${threads}, ort-node intraOpNumThreads ${threads}, ort-web numThreads ${threads}, tfjs-wasm ${tfDetail}\n`,
@@ -153,15 +157,25 @@ async function measure(w: Workload, onnxRuntimes: OnnxRuntime[], tf: Tf | null):
       row.errors['tfjs-wasm'] = (e as Error).message.split('\n')[0]!;
     }
   }
-  // One runtime at a time (warm-up, then the timed runs): peers' thread pools must not compete.
+  // One runtime at a time: peers' thread pools must not compete. Each warms up first, then the
+  // timed runs come in rounds of one block per runtime, each block after one untimed run (the
+  // thread pools and caches that the other runtimes' blocks left cold).
   const times = new Map<RuntimeName, number[]>(runners.map(([n]) => [n, []]));
   const failed = new Set<RuntimeName>();
-  for (const [name, run] of runners) {
+  const attempt = async (name: RuntimeName, body: () => Promise<void>) => {
+    if (failed.has(name)) return;
     setNumThreads(name === 'tessera' ? t : threads);
-    // Warm-up: --warmup runs, and more until WARMUP_MS have passed (the JITs tier up by then).
-    const start = performance.now();
-    const ts = times.get(name)!;
     try {
+      await body();
+    } catch (e) {
+      failed.add(name);
+      row.errors[name] = (e as Error).message.split('\n')[0]!;
+    }
+  };
+  for (const [name, run] of runners) {
+    // Warm-up: --warmup runs, and more until WARMUP_MS have passed (the JITs tier up by then).
+    await attempt(name, async () => {
+      const start = performance.now();
       for (
         let warm = 0;
         warm < warmup || (performance.now() - start < WARMUP_MS && warm < MAX_WARMUP_RUNS);
@@ -169,14 +183,20 @@ async function measure(w: Workload, onnxRuntimes: OnnxRuntime[], tf: Tf | null):
       ) {
         await run();
       }
-      while (ts.length < runs) {
-        const t0 = performance.now();
-        await run();
-        ts.push(performance.now() - t0);
-      }
-    } catch (e) {
-      failed.add(name);
-      row.errors[name] = (e as Error).message.split('\n')[0]!;
+    });
+  }
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, run] of runners) {
+      await attempt(name, async () => {
+        const ts = times.get(name)!;
+        const block = Math.ceil((runs - ts.length) / (rounds - round));
+        if (round > 0) await run();
+        for (let i = 0; i < block; i++) {
+          const t0 = performance.now();
+          await run();
+          ts.push(performance.now() - t0);
+        }
+      });
     }
   }
   setNumThreads(threads);
