@@ -14,7 +14,7 @@ import * as ort from 'onnxruntime-node';
 import { lrnForward, lrnWasm } from '../../src/backends/cpu/lrn.js';
 import { avgPool2d, maxPool2d, pool2dOf } from '../../src/backends/cpu/pool2d.js';
 import { getNumThreads, setNumThreads } from '../../src/backends/cpu/threads/config.js';
-import { wasm } from '../../src/backends/cpu/wasm/runtime.js';
+import { native, setNativeGemm, wasm } from '../../src/backends/cpu/wasm/runtime.js';
 import { exportModule } from '../../src/importers/onnx/export.js';
 import { lrnReference } from '../../src/ops/nn/lp-norm-mvn-lrn.js';
 import { maxPoolTaps } from '../../src/ops/nn/max-pool.js';
@@ -335,6 +335,16 @@ test('GlobalAveragePool and GlobalMaxPool (float32, ranks 3 to 5) equal plane-by
     }
     assertSame(gm!, Tensor.fromData(wantMax, gm!.shape, 'float32'), `GlobalMaxPool case ${r}`);
     assertClose(ga!.dataSync() as Float32Array, wantMean, 1e-6, `GlobalAveragePool case ${r}`);
+    if (native) {
+      // The native loops (in place) and the WASM ones (on a copy) sum in one order: the same bits.
+      setNativeGemm(false);
+      try {
+        assertSame(dispatch('GlobalMaxPool', [x])[0]!, gm!, `GlobalMaxPool case ${r}, WASM`);
+        assertSame(dispatch('GlobalAveragePool', [x])[0]!, ga!, `GlobalAveragePool case ${r}, WASM`);
+      } finally {
+        setNativeGemm(true);
+      }
+    }
   }
 });
 

@@ -12,7 +12,7 @@
 import { allocate, allocateUnset } from '../../runtime/dtype.js';
 import { Tensor } from '../../runtime/tensor.js';
 import { maxPoolNative } from './wasm/conv.js';
-import { arena, wasm } from './wasm/runtime.js';
+import { arena, native, nativeGemmOn, wasm } from './wasm/runtime.js';
 
 export interface Pool2d {
   kH: number;
@@ -276,6 +276,13 @@ export function globalPool(x: Tensor, kind: PoolKind): Tensor | null {
   const planes = x.shape[0]! * x.shape[1]!;
   const P = x.shape.slice(2).reduce((a, b) => a * b, 1);
   if (planes === 0 || P === 0) return null;
+  const shape = [x.shape[0]!, x.shape[1]!, ...x.shape.slice(2).map(() => 1)];
+  if (nativeGemmOn()) {
+    // In place on the arrays (the same sums as the WASM loop): no copy of the input into WASM memory.
+    const y = allocateUnset('float32', planes) as Float32Array;
+    native!.addon.globalPool((x.dataSync() as Float32Array).subarray(0, planes * P), y, P, kind === 'max');
+    return Tensor.fromData(y, shape, 'float32');
+  }
   const ex = wasm.exports as unknown as { globalPoolF32(...a: number[]): void };
   arena.reset();
   const n = planes * P;
@@ -283,6 +290,5 @@ export function globalPool(x: Tensor, kind: PoolKind): Tensor | null {
   arena.f32(px, n).set((x.dataSync() as Float32Array).subarray(0, n));
   const py = arena.alloc(planes * 4);
   ex.globalPoolF32(px, planes, P, kind === 'max' ? 1 : 0, py);
-  const shape = [x.shape[0]!, x.shape[1]!, ...x.shape.slice(2).map(() => 1)];
   return Tensor.fromData(copyOut(arena.f32(py, planes)), shape, 'float32');
 }

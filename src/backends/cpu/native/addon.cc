@@ -320,6 +320,27 @@ static napi_value Gather(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// globalPool(x, y, P, max): y[q] = mean (or max) of x's plane q of P floats, for y.length planes.
+static napi_value GlobalPool(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc < 4) return nullptr;
+  size_t nx, ny;
+  float *x, *y;
+  if (!floatsArg(env, argv[0], &x, &nx) || !floatsArg(env, argv[1], &y, &ny)) return nullptr;
+  int32_t P = 0;
+  bool max = false;
+  napi_get_value_int32(env, argv[2], &P);
+  napi_get_value_bool(env, argv[3], &max);
+  if (P <= 0 || nx < ny * (size_t)P) {
+    napi_throw_range_error(env, nullptr, "globalPool: input shorter than planes x P");
+    return nullptr;
+  }
+  globalPoolF32(x, y, (long)ny, P, max);
+  return nullptr;
+}
+
 struct Entry {
   const char* name;
   napi_callback cb;
@@ -372,7 +393,8 @@ NAPI_MODULE_INIT() {
   static const Entry top[] = {
       {"bind", Bind},         {"panelWidth", PanelWidth}, {"panelRows", PanelRows}, {"isa", IsaName},
       {"channelAffine", ChannelAffine}, {"addRelu", AddRelu},      {"relu", Relu},
-      {"gather", Gather}};
+      {"gather", Gather},
+      {"globalPool", GlobalPool}};
   define(env, exports, top, sizeof top / sizeof top[0], nullptr);
   return exports;
 }

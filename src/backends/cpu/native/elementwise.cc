@@ -1,5 +1,6 @@
 // Float32 elementwise kernels on the tensors' own arrays (main thread, no copies into WASM memory):
-// the per-channel affine (+ Relu) of BatchNormalization chains, Add + Relu and Relu. Compiled with
+// the per-channel affine (+ Relu) of BatchNormalization chains, Add + Relu and Relu; and the global
+// pools, reductions in the WASM kernel's order. Compiled with
 // -ffp-contract=off: x * s + t is a float32 multiply then a float32 add, exactly as Mul then Add
 // give it (a fused multiply-add would round once). Relu is v <= 0 ? +0 : v (-0 to +0, NaN kept).
 #include <cstdint>
@@ -33,4 +34,36 @@ void addReluF32(const float* a, const float* b, float* y, long n) {
 
 void reluF32(const float* x, float* y, long n) {
   for (long i = 0; i < n; i++) y[i] = x[i] <= 0.0f ? 0.0f : x[i];
+}
+
+// y[q] = mean (or max) of plane q of x (P floats a plane), in assembly/pool.ts globalPoolF32's order,
+// so both give the same bits: the mean sums in float64 in four lanes (p mod 4) over whole groups of
+// four, lanes (0 + 2) + (1 + 3), then the rest in order; the max keeps a lane's first of equal
+// values (pmax), then takes lanes 0..3 and the rest with v > best (NaN skipped; a plane of only NaN
+// or -inf gives its first value).
+void globalPoolF32(const float* x, float* y, long planes, long P, bool max) {
+  const long P4 = P & ~3L;
+  for (long q = 0; q < planes; q++) {
+    const float* s = x + q * P;
+    if (max) {
+      const float ninf = -__builtin_inff();
+      float m[4] = {ninf, ninf, ninf, ninf};
+      for (long p = 0; p < P4; p += 4)
+        for (int l = 0; l < 4; l++) m[l] = m[l] < s[p + l] ? s[p + l] : m[l];
+      float best = ninf;
+      for (int l = 0; l < 4; l++)
+        if (m[l] > best) best = m[l];
+      for (long p = P4; p < P; p++)
+        if (s[p] > best) best = s[p];
+      if (best == ninf && P > 0) best = s[0];
+      y[q] = best;
+    } else {
+      double a[4] = {0, 0, 0, 0};
+      for (long p = 0; p < P4; p += 4)
+        for (int l = 0; l < 4; l++) a[l] += (double)s[p + l];
+      double sum = (a[0] + a[2]) + (a[1] + a[3]);
+      for (long p = P4; p < P; p++) sum += (double)s[p];
+      y[q] = (float)(sum / (double)P);
+    }
+  }
 }

@@ -5,3 +5,4 @@ void channelAffineF32(const float* x, float* y, long P, long C, long L, const fl
                       bool relu);
 void addReluF32(const float* a, const float* b, float* y, long n);
 void reluF32(const float* x, float* y, long n);
+void globalPoolF32(const float* x, float* y, long planes, long P, bool max);
