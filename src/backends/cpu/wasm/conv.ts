@@ -154,6 +154,10 @@ export function planConv2d(s: Conv2dShape, maxThreads = getNumThreads()): ConvPl
     };
   }
   let tile = direct ? MAX_TILE : Math.floor(TILE_BYTES / (K * 4 * NR)) * NR;
+  // A 1x1 kernel read in place splits its positions across threads before its channels: each job
+  // then reads its own part of X once, with all the (small) weights, instead of all of X for a
+  // few channels (resnet50's 512->128 and 128->512 on 28x28: 210-230 -> 235-255 GFLOP/s).
+  if (direct && threads > 1) tile = Math.max(2 * NR, Math.ceil(L / (threads * 2) / NR) * NR);
   tile = Math.min(MAX_TILE, Math.max(MIN_TILE, tile));
   let tiles = 1;
   if (tile >= L) tile = L;
