@@ -299,16 +299,22 @@ test("the transposed product (few output positions, many channels) matches the r
     const saved = getNumThreads();
     setNumThreads(2);
     try {
-      for (const constant of [false, true]) {
+      // With a residual (added on Y) and without (bias and Relu on the transposed block).
+      for (const [constant, res] of [
+        [false, z],
+        [true, z],
+        [true, undefined],
+      ] as const) {
         if (constant) markConstant(w);
-        const fused = conv2dWasm(shape, x, w, b, true, nativeGemmOn() ? z : undefined)!;
+        const zz = nativeGemmOn() ? res : undefined;
+        const fused = conv2dWasm(shape, x, w, b, true, zz)!;
         const prev = setTransposedConv(false);
         assert.equal(planConv2d(shape, 2).transposed, false);
-        const direct = conv2dWasm(shape, x, w, b, true, nativeGemmOn() ? z : undefined)!;
+        const direct = conv2dWasm(shape, x, w, b, true, zz)!;
         setTransposedConv(prev);
         assert.ok(
           Buffer.from(fused.buffer).equals(Buffer.from(direct.buffer)),
-          `${what}: transposed and direct give the same bits (constant weights ${constant})`,
+          `${what}: transposed and direct give the same bits (constant weights ${constant}, residual ${!!zz})`,
         );
       }
     } finally {
