@@ -44,6 +44,26 @@ const attrsOf = (s: Spec) => ({
   group: s.group,
 });
 
+/** A 3x3 "same" convolution, 64 -> 27 channels on 21x37: the base the fixed cases below vary. */
+const SAME_3X3: Spec = {
+  N: 1,
+  C: 64,
+  H: 21,
+  W: 37,
+  M: 27,
+  group: 1,
+  kH: 3,
+  kW: 3,
+  sH: 1,
+  sW: 1,
+  dH: 1,
+  dW: 1,
+  pH: 1,
+  pW: 1,
+  peH: 1,
+  peW: 1,
+};
+
 /** The TypeScript reference: Conv on float64 tensors (im2col + the TypeScript GEMM), then Relu. */
 function reference(s: Spec, x: Float32Array, w: Float32Array, b: Float32Array | undefined, relu: boolean) {
   const y = dispatch1(
@@ -190,24 +210,7 @@ test('the depthwise kernel (one input channel per group, channel multipliers) ma
 
 test('big convolutions split into tiles that cross output rows and into row blocks, on one thread and two', (t) => {
   if (!wasm) return t.skip('WASM kernels not built');
-  const base: Spec = {
-    N: 1,
-    C: 64,
-    H: 21,
-    W: 37,
-    M: 27,
-    group: 1,
-    kH: 3,
-    kW: 3,
-    sH: 1,
-    sW: 1,
-    dH: 1,
-    dW: 1,
-    pH: 1,
-    pW: 1,
-    peH: 1,
-    peW: 1,
-  };
+  const base = SAME_3X3;
   const cases: [string, Spec][] = [
     ['3x3 64->27 on 21x37', base],
     ['two images, two groups, stride 2, asymmetric pads', { ...base, N: 2, group: 2, M: 26, sW: 2, peW: 0 }],
@@ -250,24 +253,7 @@ test('big convolutions split into tiles that cross output rows and into row bloc
 
 test("the transposed product (few output positions, many channels) matches the reference and gives the direct product's bits", (t) => {
   if (!wasm) return t.skip('WASM kernels not built');
-  const base: Spec = {
-    N: 1,
-    C: 64,
-    H: 7,
-    W: 7,
-    M: 96,
-    group: 1,
-    kH: 3,
-    kW: 3,
-    sH: 1,
-    sW: 1,
-    dH: 1,
-    dW: 1,
-    pH: 1,
-    pW: 1,
-    peH: 1,
-    peW: 1,
-  };
+  const base: Spec = { ...SAME_3X3, H: 7, W: 7, M: 96 };
   // [what, shape, panel widths whose plan is transposed] (196 positions fill 98% of 8-wide panels, as the channels do).
   const cases: [string, Spec, number[]][] = [
     ['3x3 64->96 on 7x7', base, [8, 16, 32]],

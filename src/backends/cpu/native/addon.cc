@@ -135,16 +135,22 @@ static bool floatsArg(napi_env env, napi_value v, float** data, size_t* length) 
   return true;
 }
 
+// The first N arguments of a call on typed arrays; false (the call returns undefined) when fewer came.
+template <size_t N>
+static bool arrayArgs(napi_env env, napi_callback_info info, napi_value (&argv)[N]) {
+  size_t argc = N;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  return argc >= N;
+}
+
 // address(typedArray): the address of its first element, as a number (below 2^53 on every 64-bit
 // platform Node runs on). A typed array's elements do not move while it is alive: V8 keeps large
 // backing stores off its heap and moves small ones there when their address is first asked for.
 static napi_value Address(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   float* data = nullptr;
   size_t length;
-  if (argc < 1 || !floatsArg(env, argv[0], &data, &length)) return nullptr;
+  if (!arrayArgs(env, info, argv) || !floatsArg(env, argv[0], &data, &length)) return nullptr;
   return number(env, static_cast<double>(reinterpret_cast<uintptr_t>(data)));
 }
 
@@ -192,10 +198,8 @@ static napi_value IsaName(napi_env env, napi_callback_info) {
 // channelAffine(x, y, C, L, scale, shift, relu): y[p, l] = x[p, l] * scale[p % C] + shift[p % C]
 // (then Relu) over y.length / L planes; x at least as long as y, scale and shift C long.
 static napi_value ChannelAffine(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
   napi_value argv[7];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc < 7) return nullptr;
+  if (!arrayArgs(env, info, argv)) return nullptr;
   size_t nx, ny, ns, nt;
   float *x, *y, *s, *t;
   if (!floatsArg(env, argv[0], &x, &nx) || !floatsArg(env, argv[1], &y, &ny) || !floatsArg(env, argv[4], &s, &ns) ||
@@ -216,10 +220,8 @@ static napi_value ChannelAffine(napi_env env, napi_callback_info info) {
 
 // addRelu(a, b, y): y = max(a + b, 0) over y.length elements (a and b at least as long).
 static napi_value AddRelu(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
   napi_value argv[3];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc < 3) return nullptr;
+  if (!arrayArgs(env, info, argv)) return nullptr;
   size_t na, nb, ny;
   float *a, *b, *y;
   if (!floatsArg(env, argv[0], &a, &na) || !floatsArg(env, argv[1], &b, &nb) || !floatsArg(env, argv[2], &y, &ny))
@@ -234,10 +236,8 @@ static napi_value AddRelu(napi_env env, napi_callback_info info) {
 
 // relu(x, y): y = max(x, 0) over y.length elements.
 static napi_value Relu(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc < 2) return nullptr;
+  if (!arrayArgs(env, info, argv)) return nullptr;
   size_t nx, ny;
   float *x, *y;
   if (!floatsArg(env, argv[0], &x, &nx) || !floatsArg(env, argv[1], &y, &ny)) return nullptr;
@@ -283,10 +283,8 @@ static bool typedArg(napi_env env, napi_value v, void** data, size_t* length, in
 // for i in shape, dims being a Float64Array [shape..., strides...] of one rank. Every offset read
 // is checked against src's length first.
 static napi_value Gather(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
   napi_value argv[4];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc < 4) return nullptr;
+  if (!arrayArgs(env, info, argv)) return nullptr;
   void *src, *dst, *dimsData;
   size_t ns, nd, ndims;
   int es, ed, edims;
@@ -322,10 +320,8 @@ static napi_value Gather(napi_env env, napi_callback_info info) {
 
 // globalPool(x, y, P, max): y[q] = mean (or max) of x's plane q of P floats, for y.length planes.
 static napi_value GlobalPool(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
   napi_value argv[4];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc < 4) return nullptr;
+  if (!arrayArgs(env, info, argv)) return nullptr;
   size_t nx, ny;
   float *x, *y;
   if (!floatsArg(env, argv[0], &x, &nx) || !floatsArg(env, argv[1], &y, &ny)) return nullptr;
