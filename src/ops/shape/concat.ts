@@ -4,6 +4,7 @@
  * Without either, it divides into the node's output count (ctx.numOutputs).
  */
 
+import { copySplit } from '../../backends/cpu/wasm/split.js';
 import { int64s, zeros } from '../../runtime/creation.js';
 import { allocateUnset } from '../../runtime/dtype.js';
 import { TesseraError } from '../../runtime/errors.js';
@@ -60,6 +61,9 @@ export function concatKernel(xs: readonly Tensor[], axis: number): Tensor {
     for (let o = 0; o < outer; o++) {
       const s = o * row;
       const d = o * rowOut + col;
+      // Large float32 blocks (a batch-1 channel concatenation) on the worker pool's threads too.
+      if (out instanceof Float32Array && src instanceof Float32Array && copySplit(out, d, src, s, row))
+        continue;
       if (blocks) (out as Float64Array).set((src as Float64Array).subarray(s, s + row), d);
       else for (let j = 0; j < row; j++) out[d + j] = src[s + j];
     }

@@ -170,6 +170,25 @@ static napi_value DepthwiseUnitsAbs(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// copyAbs(dLo, dHi, sLo, sHi, bytes): a block copy between absolute addresses (a share of a large
+// Concat, on the worker pool).
+static napi_value CopyAbs(napi_env env, napi_callback_info info) {
+  int32_t v[5];
+  int32Args(env, info, v);
+  std::memcpy(absolute(v[0], v[1]), absolute(v[2], v[3]), static_cast<uint32_t>(v[4]));
+  return nullptr;
+}
+
+// channelAffineAbs(xLo, xHi, yLo, yHi, sLo, sHi, tLo, tHi, C, L, relu, p0, p1): planes [p0, p1) of
+// the per-channel affine (+ Relu) at absolute addresses (a share of a large one, on the worker pool).
+static napi_value ChannelAffineAbs(napi_env env, napi_callback_info info) {
+  int32_t v[13];
+  int32Args(env, info, v);
+  channelAffineF32(absolute(v[0], v[1]), absolute(v[2], v[3]), v[11], v[12], v[8], v[9],
+                   absolute(v[4], v[5]), absolute(v[6], v[7]), v[10] != 0);
+  return nullptr;
+}
+
 // maxPoolUnitsAbs(pLo, pHi, u0, u1): MaxPool values of planes [u0, u1), the same parameter block.
 static napi_value MaxPoolUnitsAbs(napi_env env, napi_callback_info info) {
   int32_t v[4];
@@ -214,7 +233,7 @@ static napi_value ChannelAffine(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, nullptr, "channelAffine: inconsistent sizes");
     return nullptr;
   }
-  channelAffineF32(x, y, (long)(ny / L), C, L, s, t, relu);
+  channelAffineF32(x, y, 0, (long)(ny / L), C, L, s, t, relu);
   return nullptr;
 }
 
@@ -360,6 +379,8 @@ static const Entry bound[] = {{"sgemm", Sgemm},
                               {"convUnitsAbs", ConvUnitsAbs},
                               {"depthwiseUnitsAbs", DepthwiseUnitsAbs},
                               {"maxPoolUnitsAbs", MaxPoolUnitsAbs},
+                              {"copyAbs", CopyAbs},
+                              {"channelAffineAbs", ChannelAffineAbs},
                               {"address", Address},
                               {"panelWidth", PanelWidth}};
 

@@ -7,9 +7,9 @@
 
 #include "elementwise.h"
 
-void channelAffineF32(const float* x, float* y, long P, long C, long L, const float* scale, const float* shift,
-                      bool relu) {
-  for (long p = 0; p < P; p++) {
+void channelAffineF32(const float* x, float* y, long p0, long p1, long C, long L, const float* scale,
+                      const float* shift, bool relu) {
+  for (long p = p0; p < p1; p++) {
     const float s = scale[p % C];
     const float t = shift[p % C];
     const float* xr = x + p * L;

@@ -1,8 +1,9 @@
 // Elementwise kernels of elementwise.cc (float32, on any memory; y may be x).
 #pragma once
 
-void channelAffineF32(const float* x, float* y, long P, long C, long L, const float* scale, const float* shift,
-                      bool relu);
+// Planes [p0, p1) of x (L floats each; plane p has channel p % C) into the same planes of y.
+void channelAffineF32(const float* x, float* y, long p0, long p1, long C, long L, const float* scale,
+                      const float* shift, bool relu);
 void addReluF32(const float* a, const float* b, float* y, long n);
 void reluF32(const float* x, float* y, long n);
 void globalPoolF32(const float* x, float* y, long planes, long P, bool max);

@@ -28,6 +28,8 @@ export const POOL_FUNCTIONS = [
   'convUnitsAbs',
   'depthwiseUnitsAbs',
   'maxPoolUnitsAbs',
+  'copyAbs',
+  'channelAffineAbs',
 ] as const;
 export type PoolFunction = (typeof POOL_FUNCTIONS)[number];
 

@@ -11,6 +11,7 @@
  * (test/backends/elementwise-fast.test.ts).
  */
 import { arena, native, nativeGemmOn, wasm } from './runtime.js';
+import { channelAffineSplit } from './split.js';
 
 /** The native elementwise kernels, when the addon is loaded and on (they read the arrays in place). */
 const nat = () => (nativeGemmOn() ? native!.addon : null);
@@ -98,7 +99,9 @@ export function channelAffineF32Wasm(
 ): boolean {
   const k = nat();
   if (k && L > 0 && C > 0) {
-    k.channelAffine(x.subarray(off, off + out.length), out, C, L, scale, shift, relu);
+    const xs = x.subarray(off, off + out.length);
+    if (!channelAffineSplit(xs, out, C, L, scale, shift, relu))
+      k.channelAffine(xs, out, C, L, scale, shift, relu);
     return true;
   }
   if (!ex || !arena) return false;
