@@ -66,9 +66,13 @@ function stats(times: number[]): Stat {
   return { median, min: s[0]!, mean: s.reduce((a, b) => a + b, 0) / s.length, times };
 }
 
+/** Pause before each block of timed runs, so no other runtime's idle threads still spin. */
+const BLOCK_GAP_MS = 100;
 /** Warm-up lasts at least this long (and --warmup runs). */
 const WARMUP_MS = 1000;
-const MAX_WARMUP_RUNS = 1000;
+// (A fast workload runs until the second is up: V8 was still optimizing Tessera's executor after 1000
+// runs of mlp-b1, 50 us a run against 35 once warm.)
+const MAX_WARMUP_RUNS = 100_000;
 
 const fmtMs = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
 
@@ -190,6 +194,9 @@ async function measure(w: Workload, onnxRuntimes: OnnxRuntime[], tf: Tf | null):
       await attempt(name, async () => {
         const ts = times.get(name)!;
         const block = Math.ceil((runs - ts.length) / (rounds - round));
+        // The runtime before may still have threads spinning (onnxruntime-web's WASM pool spins
+        // about 40 ms after its last run, whatever its session options say): let them go idle.
+        await new Promise((r) => setTimeout(r, BLOCK_GAP_MS));
         if (round > 0) await run();
         for (let i = 0; i < block; i++) {
           const t0 = performance.now();

@@ -63,9 +63,10 @@ function ortRuntime(name: 'ort-node' | 'ort-web', ort: Ort, web: boolean): OnnxR
       if (!web) {
         opts.intraOpNumThreads = threads;
         opts.interOpNumThreads = 1;
-        // Idle pool threads would spin after each run and slow whatever runs next.
-        opts.extra = { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } };
       }
+      // Idle pool threads would spin after each run and slow whatever runs next (onnxruntime-web's
+      // WASM threads too: with them spinning, Tessera's squeezenet right after took 7 ms, not 5).
+      opts.extra = { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } };
       const session = await ort.InferenceSession.create(bytes, opts);
       const inputs: Record<string, unknown> = {};
       for (const [k, f] of Object.entries(feeds)) inputs[k] = new ort.Tensor('float32', f.data, f.dims);
