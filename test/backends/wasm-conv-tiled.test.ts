@@ -371,24 +371,7 @@ test('the WASM weight gradient (ConvWeightGrad on float32, tiled im2col) matches
 
 test('empty convolutions give empty outputs; zero input channels give the bias', (t) => {
   if (!wasm) return t.skip('WASM kernels not built');
-  const s: Spec = {
-    N: 0,
-    C: 3,
-    H: 5,
-    W: 5,
-    M: 4,
-    group: 1,
-    kH: 3,
-    kW: 3,
-    sH: 1,
-    sW: 1,
-    dH: 1,
-    dW: 1,
-    pH: 1,
-    pW: 1,
-    peH: 1,
-    peW: 1,
-  };
+  const s: Spec = { ...SAME_3X3, N: 0, C: 3, H: 5, W: 5, M: 4 };
   assert.equal(conv2dWasm(shapeOf(s), new Float32Array(0), rnd(4 * 27), undefined, false)!.length, 0);
   const y = dispatch1(
     'Conv',
