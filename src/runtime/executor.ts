@@ -19,6 +19,14 @@ import {
   type OpInputs,
 } from '../ops/registry.js';
 import { setGradEnabled } from './autograd.js';
+import {
+  type ConcatSite,
+  findPlacements,
+  learnLayout,
+  type Placement,
+  partOf,
+  sameLayout,
+} from './concat-in-place.js';
 import { type ArrayCtor, type ArrayPool, setArrayPool, type TypedArray } from './dtype.js';
 import { TesseraError } from './errors.js';
 import {
@@ -197,8 +205,20 @@ export class RunState implements ArrayPool {
     }
   }
 
+  /**
+   * The array the running node's first allocation of its class and length gets: its part of a
+   * Concat's output, or that output (concat-in-place.ts). Set by the executor around one node.
+   */
+  placed: TypedArray | undefined = undefined;
+
   /** ArrayPool: a dead array of exactly this class and length, if one is pooled; zeroed unless `zero` is false. */
   take(ctor: ArrayCtor, n: number, zero = true): TypedArray | undefined {
+    const p = this.placed;
+    if (p !== undefined && p.length === n && p.constructor === ctor) {
+      this.placed = undefined;
+      if (zero) (p as Float32Array).fill(0);
+      return p;
+    }
     const a = this.recycler.take(ctor, n);
     if (!a) return undefined;
     this.reusedArrays++;
@@ -206,6 +226,11 @@ export class RunState implements ArrayPool {
     if (a instanceof BigInt64Array || a instanceof BigUint64Array) a.fill(0n);
     else a.fill(0);
     return a;
+  }
+
+  /** A whole array for a Concat laid out in place: a dead one of that class and length, else a new one. */
+  takeWhole(ctor: ArrayCtor, n: number): TypedArray {
+    return this.recycler.take(ctor, n) ?? new ctor(n);
   }
 
   private recycleBuffer(data: unknown, buf: ArrayBufferLike): void {
@@ -445,6 +470,10 @@ interface CompiledNode {
   /** Resolved on the node's first run, so an unknown op fails there, as an error of that node. */
   def: OpDef | undefined;
   merged: Attrs | undefined;
+  /** This node's one output goes into part of a Concat's output (concat-in-place.ts). */
+  readonly place: Placement | undefined;
+  /** This node is a Concat whose inputs may be written in place. */
+  readonly site: ConcatSite | undefined;
 }
 
 interface CompiledGraph {
@@ -467,6 +496,8 @@ class Frame implements ScopeLike {
   readonly set: Uint8Array;
   /** Feeds whose names the graph never reads (a caller may still fetch them). */
   extra: Map<string, Value | undefined> | undefined;
+  /** This run's arrays of Concats laid out in place, from their first producer until the Concat runs. */
+  wholes: Map<ConcatSite, TypedArray> | undefined;
   constructor(
     readonly cg: CompiledGraph,
     readonly graph: Graph,
@@ -551,6 +582,7 @@ export class GraphExecutor {
     const inputSlots = Int32Array.from(g.inputs, (vi) => slot(vi.name));
     for (const o of g.outputs) slot(o.name);
     const fvCache = new WeakMap<Graph, Set<string>>();
+    const { sites, placements } = findPlacements(g, plan.order);
     const nodes = plan.order.map((node, pos): CompiledNode => {
       // Values a subgraph reads from this scope are found by name (Frame.get), so they need slots too.
       for (const sub of subgraphsOf(node)) for (const v of freeVariables(sub, fvCache)) slot(v);
@@ -563,6 +595,8 @@ export class GraphExecutor {
         what: `node '${node.name}' (${node.opType})`,
         def: undefined,
         merged: undefined,
+        place: placements.get(pos),
+        site: sites.get(pos),
       };
     });
     return { nodes, slotOf, names, inputSlots, outputNames: g.outputs.map((o) => o.name) };
@@ -629,6 +663,8 @@ export class GraphExecutor {
       }
     }
     const runtime = new FrameRuntime(this, state, frame);
+    // Concat in place works through the run's array pool (allocations ask RunState.take).
+    const placing = state.recycle && !this.options.grad;
     try {
       const nodes = cg.nodes;
       const timed = state.deadline !== Number.POSITIVE_INFINITY;
@@ -645,7 +681,19 @@ export class GraphExecutor {
           else if (set[s] === 1) inputs[i] = vals[s];
           else inputs[i] = this.lookup(frame, cn, cg.names[s]!);
         }
-        const outputs = this.runNode(cn, inputs, runtime, state);
+        let outputs: (Value | undefined)[];
+        if (placing && (cn.place !== undefined || cn.site !== undefined)) {
+          state.placed = this.placement(frame, cn, state);
+          try {
+            outputs = this.runNode(cn, inputs, runtime, state);
+          } finally {
+            state.placed = undefined;
+          }
+          if (cn.site !== undefined && outputs[0] !== undefined) {
+            const layout = learnLayout(inputs, outputs[0], cn.merged ?? {});
+            if (!sameLayout(layout, cn.site.layout)) cn.site.layout = layout;
+          }
+        } else outputs = this.runNode(cn, inputs, runtime, state);
         const outs = cn.outputs;
         for (let i = 0; i < outs.length; i++) {
           const s = outs[i]!;
@@ -691,6 +739,27 @@ export class GraphExecutor {
       // What is left (outputs) now belongs to the caller, which counts what it keeps.
       for (let s = 0; s < owned.length; s++) if (owned[s] === 1) state.release(vals[s]);
     }
+  }
+
+  /**
+   * The array a node's output should go into (concat-in-place.ts): a producer's part of its Concat's
+   * array (taken on the first producer's run), or the Concat's whole array.
+   */
+  private placement(frame: Frame, cn: CompiledNode, state: RunState): TypedArray | undefined {
+    if (cn.site !== undefined) {
+      const whole = frame.wholes?.get(cn.site);
+      frame.wholes?.delete(cn.site);
+      return whole;
+    }
+    const { site, index } = cn.place!;
+    const layout = site.layout;
+    if (layout === undefined) return undefined;
+    let whole = frame.wholes?.get(site);
+    if (whole === undefined) {
+      whole = state.takeWhole(layout.ctor, layout.total);
+      (frame.wholes ??= new Map()).set(site, whole);
+    }
+    return partOf(whole, layout, index);
   }
 
   /**

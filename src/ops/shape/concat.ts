@@ -61,6 +61,8 @@ export function concatKernel(xs: readonly Tensor[], axis: number): Tensor {
     for (let o = 0; o < outer; o++) {
       const s = o * row;
       const d = o * rowOut + col;
+      // Already in place: the producer wrote into this part of the output (runtime/concat-in-place.ts).
+      if (blocks && sameSpot(out, d, src, s)) continue;
       // Large float32 blocks (a batch-1 channel concatenation) on the worker pool's threads too.
       if (out instanceof Float32Array && src instanceof Float32Array && copySplit(out, d, src, s, row))
         continue;
@@ -70,6 +72,12 @@ export function concatKernel(xs: readonly Tensor[], axis: number): Tensor {
     col += row;
   }
   return Tensor.fromData(out, outShape, first.dtype);
+}
+
+/** Whether element d of `out` and element s of `src` are the same memory. */
+function sameSpot(out: ArrayBufferView, d: number, src: ArrayBufferView, s: number): boolean {
+  const bpe = (out as Float32Array).BYTES_PER_ELEMENT;
+  return out.buffer === src.buffer && out.byteOffset + d * bpe === src.byteOffset + s * bpe;
 }
 
 function concat(inputs: OpInputs, attrs: Attrs): Tensor[] {
