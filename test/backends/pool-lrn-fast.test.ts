@@ -487,6 +487,9 @@ const ORT_CASES: [string, number[], Attrs][] = [
     { kernel_shape: [3, 2], strides: [2, 1], pads: [1, 0, 2, 1], count_include_pad: 1, ceil_mode: 1 },
   ],
   ['AveragePool', [1, 5, 12, 9], { kernel_shape: [2, 2], strides: [2, 2] }],
+  // A window over the whole plane (resnet50's head) takes the global-pool path.
+  ['AveragePool', [2, 9, 7, 7], { kernel_shape: [7, 7] }],
+  ['AveragePool', [1, 5, 6, 9], { kernel_shape: [6, 9], strides: [2, 3], count_include_pad: 1 }],
   ['GlobalAveragePool', [2, 7, 9, 11], {}],
   ['GlobalMaxPool', [2, 7, 9, 11], {}],
 ];

@@ -57,7 +57,13 @@ registerOp({
           attrs,
           ceilModeOf(attrs),
         );
-        const fast = avgPool2d(x, pool2dOf(win), attrInt(attrs, 'count_include_pad', 0) !== 0);
+        // A window over the whole plane, with no padding, is a global average (resnet50's 7x7 head):
+        // the plain sum of each plane instead of the separable loop's row and column passes.
+        const whole = win.kernel.every((k, i) => k === win.inSize[i] && win.dilations[i] === 1);
+        const unpadded = [...win.padsBegin, ...win.padsEnd].every((p) => p === 0);
+        const fast =
+          (whole && unpadded ? globalPool(x, 'avg') : null) ??
+          avgPool2d(x, pool2dOf(win), attrInt(attrs, 'count_include_pad', 0) !== 0);
         if (fast) return [fast];
       }
       const { win, taps, div } = avgWindow(ctx.op, x.shape, attrs);
