@@ -127,6 +127,46 @@ test('dead-node removal drops what no output needs, in subgraphs too', async () 
   assert.deepEqual((await s.run({ c: tensor(true), x: tensor([1, -2]) })).y!.toArray(), [-1, 2]);
 });
 
+test("dead-node removal drops a Dropout's unread mask output, and keeps one that is read", async () => {
+  for (const opset of [7, 12]) {
+    const bytes = model({
+      nodes: [
+        node('Dropout', ['x'], ['d', 'unread']),
+        node('Relu', ['d'], ['y']),
+        node('Dropout', ['x'], ['d2', 'mask2']),
+        node('Neg', ['d2'], ['z']),
+      ],
+      inputs: [vi('x', T.float, [2, 3])],
+      outputs: [
+        vi('y', T.float, [2, 3]),
+        vi('z', T.float, [2, 3]),
+        vi('mask2', opset >= 10 ? T.bool : T.float, [2, 3]),
+      ],
+      opset,
+    });
+    const { only } = await checkPass(() => importOnnxBytes(bytes), { x: rn([2, 3]) }, 'deadNodeElimination');
+    const dropouts = only.model.graph.nodes.filter((n) => n.opType === 'Dropout');
+    assert.deepEqual(
+      dropouts.map((n) => n.outputs),
+      [['d'], ['d2', 'mask2']],
+      `opset ${opset}`,
+    );
+    const out = await only.run({ x: rn([2, 3]) });
+    assert.deepEqual(
+      out.mask2!.toArray(),
+      opset >= 10
+        ? [
+            [true, true, true],
+            [true, true, true],
+          ]
+        : [
+            [1, 1, 1],
+            [1, 1, 1],
+          ],
+    );
+  }
+});
+
 // Conv (with bias) -> BatchNormalization -> Relu, with random weights and statistics.
 const convBnBytes = model({
   nodes: [
