@@ -9,9 +9,11 @@ import { test } from 'node:test';
 import { mapBinary, mapUnary } from '../../src/backends/cpu/elementwise.js';
 import { floatBinary, floatUnary, floatWhere } from '../../src/backends/cpu/fast-float.js';
 import { maxPool2d } from '../../src/backends/cpu/pool2d.js';
+import { native, nativeGemmOn, setNativeGemm } from '../../src/backends/cpu/wasm/runtime.js';
 import { maxPoolTaps } from '../../src/ops/nn/max-pool.js';
 import { windowTaps } from '../../src/ops/nn/pool-taps.js';
 import { resolveWindow } from '../../src/ops/nn/window.js';
+import { softmaxKernel } from '../../src/ops/reduce/softmax.js';
 import { Generator } from '../../src/runtime/random.js';
 import { Tensor } from '../../src/runtime/tensor.js';
 
@@ -212,4 +214,49 @@ test('maxPool2d by hand: 2x2 stride 2 over a 4x4 plane, values and flat indices'
   const [y, ind] = maxPool2d(x, { kH: 2, kW: 2, sH: 2, sW: 2, dH: 1, dW: 1, pH: 0, pW: 0, oH: 2, oW: 2 })!;
   assert.deepEqual([...(y.dataSync() as Float32Array)], [5, 7, 13, 15]);
   assert.deepEqual([...(ind.dataSync() as BigInt64Array)], [5n, 7n, 13n, 15n]);
+});
+
+test('native softmax and log-softmax rows equal the TypeScript kernel within one float32 rounding', (t) => {
+  if (!native) {
+    t.skip('the native addon is not loaded');
+    return;
+  }
+  const ulp = (v: number) => 2 ** (Math.floor(Math.log2(Math.max(Math.abs(v), 2 ** -126))) - 23);
+  for (let r = 0; r < 60; r++) {
+    const len = r < 3 ? [1, 2, 1100][r]! : randInt(1, 300);
+    const rows = randInt(1, 4);
+    const shape = r % 2 ? [rows, len] : [rows, 1, len, 1];
+    const x = rand(shape, 'float32', r % 3 === 0);
+    const xs = x.dataSync() as Float32Array;
+    // Large magnitudes, a +inf now and then: exp(v - max) must not overflow, and inf - inf is NaN.
+    for (let i = 0; i < xs.length; i++) {
+      if (r % 4 === 1) xs[i]! *= 40;
+      if (r % 10 === 7 && i % 17 === 3) xs[i] = Number.POSITIVE_INFINITY;
+    }
+    for (const kind of ['softmax', 'log'] as const) {
+      const name = kind === 'log' ? 'LogSoftmax' : 'Softmax';
+      // Legacy (opset < 13) axis 1 flattens the trailing dims into each row; opset 13 takes the last axis.
+      const axis = r % 2 ? -1 : 1;
+      const legacy = r % 2 === 0;
+      const fast = softmaxKernel(name, kind, x, axis, legacy);
+      const was = nativeGemmOn();
+      setNativeGemm(false);
+      let slow: Tensor;
+      try {
+        slow = softmaxKernel(name, kind, x, axis, legacy);
+      } finally {
+        setNativeGemm(was);
+      }
+      assert.deepEqual([...fast.shape], [...slow.shape]);
+      const g = fast.dataSync() as Float32Array;
+      const w = slow.dataSync() as Float32Array;
+      for (let i = 0; i < w.length; i++) {
+        if (Object.is(g[i], w[i]) || (Number.isNaN(g[i]) && Number.isNaN(w[i]))) continue;
+        assert.ok(
+          Math.abs(g[i]! - w[i]!) <= ulp(w[i]!),
+          `${name} case ${r} (${shape}) element ${i}: native ${g[i]}, TypeScript ${w[i]}`,
+        );
+      }
+    }
+  }
 });

@@ -4,6 +4,7 @@
  * default axis 1), one definition each. Max-shifted, so large inputs do not overflow.
  * Hardmax marks the first maximum of each slice with 1 and has no gradient (piecewise constant).
  */
+import { softmaxRows } from '../../backends/cpu/softmax.js';
 import { int64s } from '../../runtime/creation.js';
 import { fromNumbers } from '../../runtime/dtype.js';
 import { normAxis } from '../../runtime/shape.js';
@@ -17,6 +18,11 @@ type Kind = 'softmax' | 'log' | 'hard';
 export function softmaxKernel(op: string, kind: Kind, x: Tensor, axisAttr: number, legacy: boolean): Tensor {
   const axis = normAxis(axisAttr, x.ndim, op);
   const { outer, len, inner } = splitAtAxis(x.shape, axis, legacy);
+  // Contiguous rows of float32: the native loop, same steps.
+  if (inner === 1 && kind !== 'hard') {
+    const fast = softmaxRows(x, len, kind === 'log');
+    if (fast) return fast;
+  }
   const v = x.numbers();
   const out = new Float64Array(v.length);
   const m = new Float64Array(inner);

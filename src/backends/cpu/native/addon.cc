@@ -356,6 +356,26 @@ static napi_value GlobalPool(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// softmaxRows(x, y, len, log): y = softmax (log-softmax) of each row of len floats of x, y.length
+// floats in all.
+static napi_value SoftmaxRows(napi_env env, napi_callback_info info) {
+  napi_value argv[4];
+  if (!arrayArgs(env, info, argv)) return nullptr;
+  size_t nx, ny;
+  float *x, *y;
+  if (!floatsArg(env, argv[0], &x, &nx) || !floatsArg(env, argv[1], &y, &ny)) return nullptr;
+  int32_t len = 0;
+  bool log = false;
+  napi_get_value_int32(env, argv[2], &len);
+  napi_get_value_bool(env, argv[3], &log);
+  if (len <= 0 || nx < ny || ny % (size_t)len != 0) {
+    napi_throw_range_error(env, nullptr, "softmaxRows: y must be whole rows of len floats, x at least as long");
+    return nullptr;
+  }
+  softmaxRowsF32(x, y, (long)(ny / len), len, log);
+  return nullptr;
+}
+
 struct Entry {
   const char* name;
   napi_callback cb;
@@ -411,7 +431,7 @@ NAPI_MODULE_INIT() {
       {"bind", Bind},         {"panelWidth", PanelWidth}, {"panelRows", PanelRows}, {"isa", IsaName},
       {"channelAffine", ChannelAffine}, {"addRelu", AddRelu},      {"relu", Relu},
       {"gather", Gather},
-      {"globalPool", GlobalPool}};
+      {"globalPool", GlobalPool}, {"softmaxRows", SoftmaxRows}};
   define(env, exports, top, sizeof top / sizeof top[0], nullptr);
   return exports;
 }

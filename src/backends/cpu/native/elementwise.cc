@@ -3,7 +3,9 @@
 // pools, reductions in the WASM kernel's order. Compiled with
 // -ffp-contract=off: x * s + t is a float32 multiply then a float32 add, exactly as Mul then Add
 // give it (a fused multiply-add would round once). Relu is v <= 0 ? +0 : v (-0 to +0, NaN kept).
+#include <cmath>
 #include <cstdint>
+#include <vector>
 
 #include "elementwise.h"
 
@@ -65,5 +67,31 @@ void globalPoolF32(const float* x, float* y, long planes, long P, bool max) {
       for (long p = P4; p < P; p++) sum += (double)s[p];
       y[q] = (float)(sum / (double)P);
     }
+  }
+}
+
+// Rows of len floats: y = softmax (log: log-softmax) of each row, as src/ops/reduce/softmax.ts
+// computes it: the row's first maximum (a NaN counts as the maximum), exp(v - max) in float64 summed
+// in order, then e / sum (log: v - max - log(sum)) rounded to float32 once.
+void softmaxRowsF32(const float* x, float* y, long rows, long len, bool log) {
+  static thread_local std::vector<double> e;
+  if (!log && (long)e.size() < len) e.resize(len);
+  for (long r = 0; r < rows; r++) {
+    const float* xr = x + r * len;
+    float* yr = y + r * len;
+    double m = xr[0];
+    for (long a = 1; a < len; a++) {
+      const double v = xr[a];
+      if (v > m || (std::isnan(v) && !std::isnan(m))) m = v;
+    }
+    double s = 0;
+    if (log) {
+      for (long a = 0; a < len; a++) s += std::exp((double)xr[a] - m);
+      const double ls = std::log(s);
+      for (long a = 0; a < len; a++) yr[a] = (float)((double)xr[a] - m - ls);
+      continue;
+    }
+    for (long a = 0; a < len; a++) s += (e[a] = std::exp((double)xr[a] - m));
+    for (long a = 0; a < len; a++) yr[a] = (float)(e[a] / s);
   }
 }

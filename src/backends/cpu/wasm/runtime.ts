@@ -239,6 +239,7 @@ export interface NativeAddon {
   gather(src: TypedArray, offset: number, dst: TypedArray, dims: Float64Array): void;
   /** y[q] = mean (or max) of x's plane q of P floats, for y.length planes, as assembly/pool.ts globalPoolF32 gives it. */
   globalPool(x: Float32Array, y: Float32Array, P: number, max: boolean): void;
+  softmaxRows(x: Float32Array, y: Float32Array, len: number, log: boolean): void;
 }
 
 /** Byte offset of the flag word the WASM gemm reads (assembly/native.ts NATIVE_FLAG). */
