@@ -197,6 +197,14 @@ static napi_value MaxPoolUnitsAbs(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// convPackUnitsAbs(pLo, pHi, u0, u1): a transposed convolution's packed cols^T, units (image, channel).
+static napi_value ConvPackUnitsAbs(napi_env env, napi_callback_info info) {
+  int32_t v[4];
+  int32Args(env, info, v);
+  isa->convPackUnits(reinterpret_cast<const int32_t*>(absolute(v[0], v[1])), v[2], v[3]);
+  return nullptr;
+}
+
 // sgemmPackedBytes(K, N)
 static napi_value SgemmPackedBytes(napi_env env, napi_callback_info info) {
   int32_t v[2];
@@ -399,6 +407,7 @@ static const Entry bound[] = {{"sgemm", Sgemm},
                               {"convUnitsAbs", ConvUnitsAbs},
                               {"depthwiseUnitsAbs", DepthwiseUnitsAbs},
                               {"maxPoolUnitsAbs", MaxPoolUnitsAbs},
+                              {"convPackUnitsAbs", ConvPackUnitsAbs},
                               {"copyAbs", CopyAbs},
                               {"channelAffineAbs", ChannelAffineAbs},
                               {"address", Address},

@@ -22,6 +22,8 @@ struct GemmIsa {
   void (*depthwiseUnits)(const int32_t* p, int u0, int u1);
   // MaxPool (values) of planes [u0, u1), the same parameter block's geometry, X and Y (conv-kernel.inc).
   void (*maxPoolUnits)(const int32_t* p, int u0, int u1);
+  // A transposed convolution's cols^T, packed whole, of units (image, input channel) [u0, u1).
+  void (*convPackUnits)(const int32_t* p, int u0, int u1);
 };
 
 extern const GemmIsa gemmAvx512;

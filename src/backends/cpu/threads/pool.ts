@@ -28,6 +28,7 @@ export const POOL_FUNCTIONS = [
   'convUnitsAbs',
   'depthwiseUnitsAbs',
   'maxPoolUnitsAbs',
+  'convPackUnitsAbs',
   'copyAbs',
   'channelAffineAbs',
 ] as const;

@@ -202,6 +202,8 @@ export interface NativeGemm {
   depthwiseUnitsAbs(pLo: number, pHi: number, u0: number, u1: number): void;
   /** MaxPool values of planes [u0, u1), the geometry, X and Y of the same parameter block. */
   maxPoolUnitsAbs(pLo: number, pHi: number, u0: number, u1: number): void;
+  /** A transposed convolution's cols^T packed whole, units (image, input channel) [u0, u1), same block. */
+  convPackUnitsAbs(pLo: number, pHi: number, u0: number, u1: number): void;
   /** A block copy of `bytes` bytes between absolute addresses (as halves). */
   copyAbs(dLo: number, dHi: number, sLo: number, sHi: number, bytes: number): void;
   /** Planes [p0, p1) of the per-channel affine (+ Relu), arrays at absolute addresses (as halves). */
