@@ -7,22 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { InferenceSession, type Tensor, tensor } from '../../src/index.js';
+import { InferenceSession, type Tensor } from '../../src/index.js';
 import { assertClose } from '../helpers/close.js';
+import { f32, lcg as rand } from '../helpers/random.js';
 import { attr, model, node, T, vi } from '../importers/build.js';
-
-/** Deterministic values in [-1, 1). */
-function rand(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
-
-const f32 = (data: Float32Array, dims: number[]) => tensor(Array.from(data)).reshape(dims);
 
 /** relu(conv(x, w) + b) in float64: x [N, C, H, W], w [M, C, k, k], stride 1, `pad` on every side. */
 function convRelu(

@@ -8,20 +8,8 @@ import { test } from 'node:test';
 import { InferenceSession, type Tensor, TesseraError, tensor } from '../../src/index.js';
 import { ArrayRecycler } from '../../src/runtime/executor.js';
 import { assertClose } from '../helpers/close.js';
+import { f32, lcg as rand } from '../helpers/random.js';
 import { attr, graph, model, node, T, vi } from '../importers/build.js';
-
-/** Deterministic values in [-1, 1). */
-function rand(n: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
-
-const f32 = (data: Float32Array, dims: number[]) => tensor(Array.from(data)).reshape(dims);
 
 /** y[m, n] = sum_k x[m, k] * w[n, k] + b[n] (Gemm with transB = 1), in float64. */
 function linear(
