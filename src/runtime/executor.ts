@@ -213,15 +213,13 @@ export class RunState implements ArrayPool {
 
   /** ArrayPool: a dead array of exactly this class and length, if one is pooled; zeroed unless `zero` is false. */
   take(ctor: ArrayCtor, n: number, zero = true): TypedArray | undefined {
-    const p = this.placed;
-    if (p !== undefined && p.length === n && p.constructor === ctor) {
-      this.placed = undefined;
-      if (zero) (p as Float32Array).fill(0);
-      return p;
+    let a: TypedArray | undefined = this.placed;
+    if (a !== undefined && a.length === n && a.constructor === ctor) this.placed = undefined;
+    else {
+      a = this.recycler.take(ctor, n);
+      if (!a) return undefined;
+      this.reusedArrays++;
     }
-    const a = this.recycler.take(ctor, n);
-    if (!a) return undefined;
-    this.reusedArrays++;
     if (!zero) return a;
     if (a instanceof BigInt64Array || a instanceof BigUint64Array) a.fill(0n);
     else a.fill(0);

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { InferenceSession, type Tensor } from '../../src/index.js';
+import { InferenceSession, type Tensor, tensor } from '../../src/index.js';
 import { assertClose } from '../helpers/close.js';
 import { f32, lcg as rand } from '../helpers/random.js';
 import { attr, model, node, T, vi } from '../importers/build.js';
@@ -181,5 +181,42 @@ test('a Concat over a batch of 2 interleaves its inputs: no part in place, and b
     // Batch 2 relearns its (empty) layout; the first batch-1 run after it learns again and copies.
     const inPlace = run === 1 || run === 5;
     assert.equal(bufferOf(out.e3!) === bufferOf(out.c!), inPlace, `run ${run} (batch ${N})`);
+  }
+});
+
+test('int64 shape arithmetic: Gather outputs (zeroed allocations) go into the Concat of a Reshape target', async () => {
+  // y = Reshape(x, Concat(Gather(Shape(x), [0]), Gather(Shape(x), [2]), [-1])): x [N, 3, 4] -> [N, 4, 3].
+  const bytes = model({
+    nodes: [
+      node('Shape', ['x'], ['s']),
+      node('Gather', ['s', 'i0'], ['g0']),
+      node('Gather', ['s', 'i2'], ['g2']),
+      node('Concat', ['g0', 'g2', 'neg1'], ['target'], [attr.int('axis', 0)]),
+      node('Reshape', ['x', 'target'], ['y']),
+    ],
+    inputs: [vi('x', T.float, ['N', 3, 4])],
+    outputs: [vi('y', T.float, ['N', 4, 3])],
+    initializers: {
+      i0: tensor([0], { dtype: 'int64' }),
+      i2: tensor([2], { dtype: 'int64' }),
+      neg1: tensor([-1], { dtype: 'int64' }),
+    },
+  });
+  // Constant folding would fold nothing here (the shape is fed), but keep every node as written.
+  const s = await InferenceSession.create(bytes, { graphOptimizationLevel: 'disabled' });
+  for (const [run, N] of [1, 1, 1, 2, 2].entries()) {
+    const x = rand(N * 12, 300 + run);
+    const out = await s.run({ x: f32(x, [N, 3, 4]) }, ['y', 'g0', 'target']);
+    assert.deepEqual([...out.y!.shape], [N, 4, 3], `run ${run}`);
+    assert.deepEqual(Array.from(out.y!.numbers()), Array.from(x), `run ${run}: values`);
+    assert.deepEqual(Array.from(out.target!.numbers()), [N, 4, -1], `run ${run}: target`);
+    // In place from the second run on: a 1-D Concat has nothing before its axis, and its inputs keep
+    // their lengths whatever the batch.
+    const inPlace = run > 0;
+    assert.equal(
+      bufferOf(out.g0!) === bufferOf(out.target!),
+      inPlace,
+      `run ${run}: g0 in the target's memory`,
+    );
   }
 });
