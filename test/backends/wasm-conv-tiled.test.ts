@@ -309,6 +309,40 @@ test("the transposed product (few output positions, many channels) matches the r
   }
 });
 
+test('output channels whose last panel the native GEMM splits (M % panel rows small): reference values, row blocks on panel boundaries', (t) => {
+  if (!wasm) return t.skip('WASM kernels not built');
+  // The native GEMM cuts a last panel of r <= MR / 2 - 1 rows, with the MR rows before it, into two
+  // (gemm-kernel.inc panelRows); a row block of the weights must not start between them.
+  const MR = nativeGemmOn() ? native!.panelRows : 6;
+  const tailStart = (M: number) => {
+    const r = M % MR;
+    return r >= 1 && r <= MR / 2 - 1 && M > MR ? M - r - MR : M - r;
+  };
+  let blocksChecked = 0;
+  for (const r of [1, 2, 3, 4, 5, 6]) {
+    for (const M of [MR + r, 4 * MR + r, 5 * MR + r, 6 * MR + r]) {
+      // Tiled on a 16x16 map (many positions: row blocks), transposed on 5x5 (few), 1x1 read in place.
+      for (const s of [
+        { ...SAME_3X3, C: 24, H: 16, W: 16, M },
+        { ...SAME_3X3, C: 40, H: 5, W: 5, M },
+        { ...SAME_3X3, C: 48, H: 9, W: 9, M, kH: 1, kW: 1, pH: 0, pW: 0, peH: 0, peW: 0 },
+      ]) {
+        const plan = planConv2d(shapeOf(s), 2);
+        if (nativeGemmOn() && !plan.transposed) {
+          const t0 = tailStart(M);
+          for (let m0 = plan.mRows; m0 < M; m0 += plan.mRows) {
+            assert.ok(m0 <= t0, `M=${M}: a row block starts at ${m0}, inside the split tail from ${t0}`);
+            blocksChecked++;
+          }
+        }
+        check(s, 2, `M=${M} (r=${r}) ${plan.transposed ? 'transposed' : 'tiled'}, two threads`, true);
+        check(s, 1, `M=${M} (r=${r}), one thread`);
+      }
+    }
+  }
+  if (nativeGemmOn()) assert.ok(blocksChecked > 0, 'some plans cut the channels into row blocks');
+});
+
 test('the WASM weight gradient (ConvWeightGrad on float32, tiled im2col) matches the float64 TypeScript path', (t) => {
   if (!wasm) return t.skip('WASM kernels not built');
   const specs: Spec[] = [];

@@ -178,10 +178,22 @@ export function planConv2d(s: Conv2dShape, maxThreads = getNumThreads()): ConvPl
   const want = threads > 1 ? threads * JOBS_PER_THREAD : 1;
   if (base < want && Mg >= 4 * MR) {
     const parts = Math.min(Math.ceil(want / base), Math.floor(Mg / (2 * MR)));
-    mRows = Math.ceil(Math.ceil(Mg / parts) / MR) * MR;
+    mRows = clearOfSplitTail(Mg, Math.ceil(Math.ceil(Mg / parts) / MR) * MR, MR);
   }
   const mParts = Math.ceil(Mg / mRows);
   return { depthwise, direct, transposed: false, tile, tiles, mRows, mParts, units: base * mParts, threads };
+}
+
+/**
+ * Row blocks of `mRows` over Mg rows of native packed weights, widened until none starts inside the
+ * split tail: the native GEMM cuts a last panel of r <= MR / 2 - 1 rows, with the MR rows before it,
+ * into two panels (gemm-kernel.inc panelRows), and a block must start at a panel boundary.
+ */
+function clearOfSplitTail(Mg: number, mRows: number, MR: number): number {
+  const r = Mg % MR;
+  if (!nativeGemmOn() || r < 1 || r > MR / 2 - 1 || Mg <= MR) return mRows;
+  while (mRows < Mg && (Mg - r) % mRows === 0) mRows += MR;
+  return mRows;
 }
 
 let transposedOn = true;
