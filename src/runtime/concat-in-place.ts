@@ -74,7 +74,7 @@ export function findPlacements(
 }
 
 function isConcat(n: Node): boolean {
-  return n.opType === 'Concat' && (n.domain === '' || n.domain === 'ai.onnx');
+  return n.opType === 'Concat' && n.domain === '';
 }
 
 /**

@@ -216,6 +216,13 @@ static napi_value PanelWidth(napi_env env, napi_callback_info) { return number(e
 
 static napi_value PanelRows(napi_env env, napi_callback_info) { return number(env, isa->mr); }
 
+// panelTailStart(M): the row where an M-row A's last panels start (gemm-kernel.inc tailStart).
+static napi_value PanelTailStart(napi_env env, napi_callback_info info) {
+  int32_t v[1];
+  int32Args(env, info, v);
+  return number(env, isa->tailStart(v[0]));
+}
+
 static napi_value IsaName(napi_env env, napi_callback_info) {
   napi_value r;
   napi_create_string_utf8(env, isa->name, NAPI_AUTO_LENGTH, &r);
@@ -438,6 +445,7 @@ static napi_value Bind(napi_env env, napi_callback_info info) {
 NAPI_MODULE_INIT() {
   static const Entry top[] = {
       {"bind", Bind},         {"panelWidth", PanelWidth}, {"panelRows", PanelRows}, {"isa", IsaName},
+      {"panelTailStart", PanelTailStart},
       {"channelAffine", ChannelAffine}, {"addRelu", AddRelu},      {"relu", Relu},
       {"gather", Gather},
       {"globalPool", GlobalPool}, {"softmaxRows", SoftmaxRows}};

@@ -24,6 +24,8 @@ struct GemmIsa {
   void (*maxPoolUnits)(const int32_t* p, int u0, int u1);
   // A transposed convolution's cols^T, packed whole, of units (image, input channel) [u0, u1).
   void (*convPackUnits)(const int32_t* p, int u0, int u1);
+  // The first row of an M-row A's last panels (panelRows): every panel before starts at a multiple of mr.
+  int (*tailStart)(int M);
 };
 
 extern const GemmIsa gemmAvx512;

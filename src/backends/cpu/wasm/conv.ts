@@ -185,14 +185,15 @@ export function planConv2d(s: Conv2dShape, maxThreads = getNumThreads()): ConvPl
 }
 
 /**
- * Row blocks of `mRows` over Mg rows of native packed weights, widened until none starts inside the
- * split tail: the native GEMM cuts a last panel of r <= MR / 2 - 1 rows, with the MR rows before it,
- * into two panels (gemm-kernel.inc panelRows), and a block must start at a panel boundary.
+ * Row blocks of `mRows` over Mg rows of native packed weights, widened until none starts past where
+ * the last panels start: the native GEMM cuts a short last panel, with the MR rows before it, into
+ * two (gemm-kernel.inc panelRows), and a block must start at a panel boundary.
  */
 function clearOfSplitTail(Mg: number, mRows: number, MR: number): number {
-  const r = Mg % MR;
-  if (!nativeGemmOn() || r < 1 || r > MR / 2 - 1 || Mg <= MR) return mRows;
-  while (mRows < Mg && (Mg - r) % mRows === 0) mRows += MR;
+  if (!nativeGemmOn()) return mRows;
+  const tail = native!.addon.panelTailStart(Mg);
+  // The last block starts at the largest multiple of mRows below Mg.
+  while (mRows < Mg && Math.floor((Mg - 1) / mRows) * mRows > tail) mRows += MR;
   return mRows;
 }
 

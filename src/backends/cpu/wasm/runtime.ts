@@ -220,6 +220,8 @@ export interface NativeAddon {
   panelWidth(): number;
   /** Rows per packed A panel: row ranges of sgemmPackedA start at multiples of it. */
   panelRows(): number;
+  /** Where an M-row A's last panels start: row blocks of packed weights may start at or before it. */
+  panelTailStart(M: number): number;
   /** The instruction set its kernels were picked for: 'avx512', 'avx2' or 'generic'. */
   isa(): string;
   /** Elementwise kernels on float32 arrays in place (native/elementwise.cc). */
