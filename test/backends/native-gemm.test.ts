@@ -57,6 +57,7 @@ function runSuites(env: Record<string, string>, files: string[]): string {
 const SUITES = [
   'test/backends/wasm-gemm.test.ts',
   'test/backends/wasm-conv-tiled.test.ts',
+  'test/backends/wasm-conv-winograd.test.ts',
   'test/backends/wasm-depthwise.test.ts',
   'test/backends/elementwise-fast.test.ts',
   'test/backends/pool-lrn-fast.test.ts',

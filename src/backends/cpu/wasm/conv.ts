@@ -21,13 +21,17 @@ import {
   gemmAt,
   half,
   packGroupsA,
+  packWinograd,
   panelWidth,
   residentOperand,
   residentPacked,
   residentPackedA,
+  residentWinograd,
+  winogradBytes,
   wasmAddress,
   workerPool,
 } from './sgemm.js';
+import { winogradShape } from './winograd.js';
 
 export interface Conv2dShape {
   N: number;
@@ -100,6 +104,11 @@ export interface ConvPlan {
    * block of mRows output channels).
    */
   transposed: boolean;
+  /**
+   * The native driver runs Winograd F(2x2, 3x3) (native/winograd-kernel.inc): `tile` then counts
+   * 2x2 output tiles a block, `tiles` blocks an image; units are (image, block, row block).
+   */
+  winograd: boolean;
   tile: number;
   tiles: number;
   mRows: number;
@@ -136,9 +145,22 @@ export function planConv2d(s: Conv2dShape, maxThreads = getNumThreads()): ConvPl
     s.oW === s.W;
   if (depthwise) {
     const units = s.N * s.M;
-    return { depthwise, direct, transposed: false, tile: L, tiles: 1, mRows: Mg, mParts: 1, units, threads };
+    return {
+      depthwise,
+      direct,
+      transposed: false,
+      winograd: false,
+      tile: L,
+      tiles: 1,
+      mRows: Mg,
+      mParts: 1,
+      units,
+      threads,
+    };
   }
   const NR = panelWidth();
+  if (winogradOn && nativeGemmOn() && winogradShape(s) && winogradPays(s, NR))
+    return planWinograd(s, threads, NR, MR);
   if (transposedOn && nativeGemmOn() && s.group === 1 && transposedPays(L, s.M, NR)) {
     // Few jobs of many channels: each job packs cols^T once per K block for all its channels.
     const want = threads > 1 ? threads * T_JOBS_PER_THREAD : 1;
@@ -149,6 +171,7 @@ export function planConv2d(s: Conv2dShape, maxThreads = getNumThreads()): ConvPl
       depthwise,
       direct,
       transposed: true,
+      winograd: false,
       tile: L,
       tiles: 1,
       mRows,
@@ -181,7 +204,103 @@ export function planConv2d(s: Conv2dShape, maxThreads = getNumThreads()): ConvPl
     mRows = clearOfSplitTail(Mg, Math.ceil(Math.ceil(Mg / parts) / MR) * MR, MR);
   }
   const mParts = Math.ceil(Mg / mRows);
-  return { depthwise, direct, transposed: false, tile, tiles, mRows, mParts, units: base * mParts, threads };
+  return {
+    depthwise,
+    direct,
+    transposed: false,
+    winograd: false,
+    tile,
+    tiles,
+    mRows,
+    mParts,
+    units: base * mParts,
+    threads,
+  };
+}
+
+/**
+ * Bytes of transformed input (16 x C x tiles floats) a Winograd block holds: with its products, in a
+ * core's L2.
+ */
+const WINOGRAD_BLOCK_BYTES = 512 << 10;
+/** Most tiles a Winograd block takes (the GEMM reads its transformed input in place up to 1024 floats a row). */
+const WINOGRAD_MAX_TILE = 512;
+
+/**
+ * Whether Winograd beats the tiled or transposed product for this layer. Measured per layer against
+ * the other forms (in-process A/B, 1 and 2 threads): 28x28 to 224x224 maps with 32 or more channels
+ * in and out 0.64-0.93 of the time (resnet50's 64 x 56x56 0.72, 128 x 28x28 0.66-0.69); 14x14 maps
+ * 0.76-0.87 on one thread but 0.87-1.01 on two, where the transposed form fills the lanes better;
+ * 7x7 maps 1.4-2.2 (16 tiles a GEMM, the transformed weights 1.8x the raw ones); 16 input channels
+ * (squeezenet's 55x55) about even. The choice must not depend on the thread count: the forms differ in
+ * their last bits, and a session's results do not.
+ */
+function winogradPays(s: Conv2dShape, NR: number): boolean {
+  if (s.C < WINOGRAD_MIN_CHANNELS || s.M < WINOGRAD_MIN_CHANNELS) return false;
+  const L = s.oH * s.oW;
+  return L >= WINOGRAD_MIN_POSITIONS || (L >= WINOGRAD_T_MIN_POSITIONS && winogradTransposed(s, NR));
+}
+const WINOGRAD_T_MIN_POSITIONS = 144;
+
+/** Whether a Winograd layer runs transposed: where the direct product would (transposedPays). */
+function winogradTransposed(s: Conv2dShape, NR: number): boolean {
+  return transposedOn && s.oH * s.oW < WINOGRAD_MIN_POSITIONS && transposedPays(s.oH * s.oW, s.M, NR);
+}
+const WINOGRAD_MIN_CHANNELS = 32;
+/** Output positions (20x20) from which Winograd pays: the 28x28 maps in, the 14x14 ones out. */
+const WINOGRAD_MIN_POSITIONS = 400;
+
+/** The Winograd plan: blocks of 2x2 output tiles, cut into row blocks of channels when too few. */
+function planWinograd(s: Conv2dShape, threads: number, NR: number, MR: number): ConvPlan {
+  const T = Math.ceil(s.oH / 2) * Math.ceil(s.oW / 2);
+  if (winogradTransposed(s, NR)) {
+    // As the transposed direct plan: whole images, output channels cut in whole panels.
+    const want = threads > 1 ? threads * T_JOBS_PER_THREAD : 1;
+    const parts = Math.max(1, Math.min(Math.ceil(want / s.N), Math.floor(s.M / NR)));
+    const mRows = Math.ceil(Math.ceil(s.M / parts) / NR) * NR;
+    const mParts = Math.ceil(s.M / mRows);
+    return {
+      depthwise: false,
+      direct: false,
+      transposed: true,
+      winograd: true,
+      tile: T,
+      tiles: 1,
+      mRows,
+      mParts,
+      units: s.N * mParts,
+      threads,
+    };
+  }
+  let tile = Math.floor(WINOGRAD_BLOCK_BYTES / (16 * s.C * 4 * NR)) * NR;
+  tile = Math.min(WINOGRAD_MAX_TILE, Math.max(NR, tile));
+  let tiles = 1;
+  if (tile >= T) tile = T;
+  else {
+    tiles = Math.ceil(T / tile);
+    tile = Math.min(tile, Math.ceil(Math.ceil(T / tiles) / NR) * NR);
+    tiles = Math.ceil(T / tile);
+  }
+  let mRows = s.M;
+  const base = s.N * tiles;
+  const want = threads > 1 ? threads * JOBS_PER_THREAD : 1;
+  if (base < want && s.M >= 4 * MR) {
+    const parts = Math.min(Math.ceil(want / base), Math.floor(s.M / (2 * MR)));
+    mRows = clearOfSplitTail(s.M, Math.ceil(Math.ceil(s.M / parts) / MR) * MR, MR);
+  }
+  const mParts = Math.ceil(s.M / mRows);
+  return {
+    depthwise: false,
+    direct: false,
+    transposed: false,
+    winograd: true,
+    tile,
+    tiles,
+    mRows,
+    mParts,
+    units: base * mParts,
+    threads,
+  };
 }
 
 /**
@@ -195,6 +314,14 @@ function clearOfSplitTail(Mg: number, mRows: number, MR: number): number {
   // The last block starts at the largest multiple of mRows below Mg.
   while (mRows < Mg && Math.floor((Mg - 1) / mRows) * mRows > tail) mRows += MR;
   return mRows;
+}
+
+let winogradOn = process.env.TESSERA_WINOGRAD !== '0';
+/** Allows (the default) or rules out Winograd plans; returns the previous setting. For tests and benchmarks. */
+export function setWinogradConv(on: boolean): boolean {
+  const prev = winogradOn;
+  winogradOn = on;
+  return prev;
 }
 
 let transposedOn = true;
@@ -297,6 +424,11 @@ export function conv2dWasm(
 
 /** Parameter block length of the native driver, in int32s (ConvParam in native/conv-kernel.inc). */
 const NATIVE_PARAMS = 34;
+/** The native driver's forms (ConvForm in native/conv-kernel.inc). */
+const FORM_TILED = 0;
+const FORM_TRANSPOSED = 1;
+const FORM_WINOGRAD = 2;
+const FORM_WINOGRAD_T = 3;
 /** Where X's and Y's addresses sit in it (CP_X, CP_Y). */
 const CP_X = 22;
 const CP_Y = 28;
@@ -356,31 +488,47 @@ function convNative(
   // The transposed product reads W^T [K, M] as the GEMM's B panels.
   let pwp = plan.depthwise
     ? residentOperand(w, 0, s.M, K, false)
-    : plan.transposed
-      ? residentPacked(w, 0, K, s.M, true)
-      : residentPackedA(w, s.M, K, s.group);
+    : plan.winograd
+      ? residentWinograd(w, s.M, s.C, plan.transposed)
+      : plan.transposed
+        ? residentPacked(w, 0, K, s.M, true)
+        : residentPackedA(w, s.M, K, s.group);
   const pb = b ? residentOperand(b, 0, 1, s.M, false) : undefined;
   arena!.reset();
   const wAddr = pwp !== undefined ? base + pwp : plan.depthwise ? g.address(w) : undefined;
   if (wAddr === undefined) {
     // Not constant (training) or past the resident budget: packed once for this call.
-    const pw = arena!.alloc(s.M * K * 4);
-    arena!.f32(pw, s.M * K).set(w.subarray(0, s.M * K));
-    if (plan.transposed) {
-      pwp = arena!.alloc(g.sgemmPackedBytes(K, s.M));
-      g.sgemmPackB(K, s.M, pw, 1, K, pwp);
+    if (plan.winograd) {
+      pwp = arena!.alloc(winogradBytes(s.M, s.C, plan.transposed));
+      // The transform's float32 copy is a temporary above the packed block.
+      const top = arena!.mark();
+      packWinograd(w, s.M, s.C, plan.transposed, pwp);
+      arena!.rewind(top);
     } else {
-      pwp = arena!.alloc(s.M * K * 4);
-      packGroupsA(pw, s.M, K, s.group, pwp);
+      const pw = arena!.alloc(s.M * K * 4);
+      arena!.f32(pw, s.M * K).set(w.subarray(0, s.M * K));
+      if (plan.transposed) {
+        pwp = arena!.alloc(g.sgemmPackedBytes(K, s.M));
+        g.sgemmPackB(K, s.M, pw, 1, K, pwp);
+      } else {
+        pwp = arena!.alloc(s.M * K * 4);
+        packGroupsA(pw, s.M, K, s.group, pwp);
+      }
     }
   }
   // A transposed product on several threads unfolds and packs cols^T once for all of them
   // (convPackUnits), not once a thread: resnet50 2.7% faster (paired in-process A/B), its 3x3 layers
   // 7-16%. Not for a 1x1 kernel read in place, whose packing is a single pass over X that measured
   // no better shared.
+  // The transposed Winograd form does the same with its transformed input (16 matrices [tiles, C] an
+  // image), on one thread too: written packed, it skips the GEMM's packing of A.
   const L = s.oH * s.oW;
-  const shared = plan.transposed && !plan.direct && plan.threads > 1 && s.N * L * K * 4 <= SHARED_COLS_BYTES;
-  const pa = shared ? arena!.alloc(s.N * L * K * 4) : 0;
+  const sharedBytes = plan.winograd
+    ? s.N * 16 * Math.ceil(s.oH / 2) * Math.ceil(s.oW / 2) * s.C * 4
+    : s.N * L * K * 4;
+  const shared =
+    plan.transposed && !plan.direct && (plan.threads > 1 || plan.winograd) && sharedBytes <= SHARED_COLS_BYTES;
+  const pa = shared ? arena!.alloc(sharedBytes) : 0;
   const pp = arena!.alloc(NATIVE_PARAMS * 4);
   const params = [
     ...geometry(s),
@@ -390,7 +538,7 @@ function convNative(
     plan.mParts,
     plan.direct ? 1 : 0,
     relu ? 1 : 0,
-    plan.transposed ? 1 : 0,
+    plan.winograd ? (plan.transposed ? FORM_WINOGRAD_T : FORM_WINOGRAD) : plan.transposed ? FORM_TRANSPOSED : FORM_TILED,
     ...half(g.address(x)),
     ...half(wAddr ?? base + pwp!),
     ...(b ? half(pb !== undefined ? base + pb : g.address(b)) : [0, 0]),

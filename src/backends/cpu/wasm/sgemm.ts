@@ -10,6 +10,7 @@
 import { getNumThreads, MAX_THREADS } from '../threads/config.js';
 import { type PoolJob, WorkerPool } from '../threads/pool.js';
 import { arena, native, nativeGemmOn, wasm } from './runtime.js';
+import { winogradWeights } from './winograd.js';
 
 /** Rows up to which a product counts as a matrix-vector one (threadsFor). */
 const GEMV_ROWS = 4;
@@ -91,7 +92,10 @@ const blocksOf = new WeakMap<Float32Array, [number, number][]>();
  * key and the Map lookup of `resident`.
  */
 interface LastBlock {
-  /** 0: stored as op(X); B packed for 1: the WASM GEMM, 2: the native one; 3: A packed for the native one. */
+  /**
+   * 0: stored as op(X); B packed for 1: the WASM GEMM, 2: the native one; 3: A packed for the native
+   * one; 4: Winograd-transformed and packed for the native one (as B when `trans`).
+   */
   packed: number;
   off: number;
   rows: number;
@@ -228,6 +232,45 @@ export function residentPackedA(X: Float32Array, M: number, K: number, group: nu
     packGroupsA(tmp, M, K, group, p);
   });
   return remember(X, 3, group, M, K, false, p);
+}
+
+/**
+ * The WASM pointer of a 3x3 convolution weight X [M, C, 3, 3] transformed for Winograd F(2x2, 3x3)
+ * and packed for the native GEMM (packWinograd), packing it on first use; undefined when the native
+ * GEMM is off, X is not constant or the budget is spent. Call before arena.reset().
+ */
+export function residentWinograd(X: Float32Array, M: number, C: number, transposed: boolean): number | undefined {
+  if (!native || !nativeGemmOn() || M <= 0 || C <= 0 || !constantArrays.has(X)) return undefined;
+  const last = lastBlock(X, 4, 0, M, C, transposed);
+  if (last !== undefined) return last;
+  const p = resident(X, `winograd:${M}:${C}:${transposed ? 1 : 0}`, winogradBytes(M, C, transposed), (p) => {
+    arena!.reset();
+    packWinograd(X, M, C, transposed, p);
+  });
+  return remember(X, 4, 0, M, C, transposed, p);
+}
+
+/** Bytes of packWinograd's output. */
+export function winogradBytes(M: number, C: number, transposed: boolean): number {
+  return 16 * (transposed ? native!.gemm.sgemmPackedBytes(C, M) : M * C * 4);
+}
+
+/**
+ * dst <- the 16 matrices U_xi [M, C] of 3x3 weights X (winogradWeights), one after another as
+ * native/winograd-kernel.inc reads them: each packed whole as the GEMM's A panels, or, `transposed`,
+ * U_xi^T [C, M] as its B panels. Uses the arena's scratch region.
+ */
+export function packWinograd(X: Float32Array, M: number, C: number, transposed: boolean, dst: number): void {
+  const n = M * C;
+  const tmp = arena!.alloc(16 * n * 4);
+  winogradWeights(X, M, C, arena!.f32(tmp, 16 * n));
+  const g = native!.gemm;
+  const step = winogradBytes(M, C, transposed) / 16;
+  for (let xi = 0; xi < 16; xi++) {
+    const u = tmp + xi * n * 4;
+    if (transposed) g.sgemmPackB(C, M, u, 1, C, dst + xi * step);
+    else g.sgemmPackA(M, C, u, C, 1, dst + xi * step);
+  }
 }
 
 /** dst <- the row-major [M, K] matrix at src packed for sgemmPackedA, per group of M / group rows. */
