@@ -20,14 +20,13 @@ import { arena, native, nativeGemmOn, wasm } from './runtime.js';
 import {
   gemmAt,
   half,
+  isConstant,
   packGroupsA,
-  packWinograd,
   panelWidth,
   residentOperand,
   residentPacked,
   residentPackedA,
   residentWinograd,
-  winogradBytes,
   wasmAddress,
   workerPool,
 } from './sgemm.js';
@@ -119,8 +118,13 @@ export interface ConvPlan {
   threads: number;
 }
 
-/** The plan conv2dWasm follows for a shape with `maxThreads` threads available. */
-export function planConv2d(s: Conv2dShape, maxThreads = getNumThreads()): ConvPlan {
+/**
+ * The plan conv2dWasm follows for a shape with `maxThreads` threads available. `constantWeights`:
+ * the weights are a session's constants (markConstant), transformed once for Winograd; weights that
+ * change every call (training) never run as Winograd, whose weight transform would then cost as much
+ * as the product it saves (256->256 on 14x14: 5.4 ms against 1.6).
+ */
+export function planConv2d(s: Conv2dShape, maxThreads = getNumThreads(), constantWeights = true): ConvPlan {
   const MR = rowUnit();
   const Cg = s.C / s.group;
   const Mg = s.M / s.group;
@@ -161,7 +165,7 @@ export function planConv2d(s: Conv2dShape, maxThreads = getNumThreads()): ConvPl
     };
   }
   const NR = panelWidth();
-  if (winogradOn && nativeGemmOn() && winogradShape(s) && winogradPays(s, NR))
+  if (constantWeights && winogradOn && nativeGemmOn() && winogradShape(s) && winogradPays(s, NR))
     return planWinograd(s, threads, NR, MR);
   if (transposedOn && nativeGemmOn() && s.group === 1 && transposedPays(L, s.M, NR)) {
     // Few jobs of many channels: each job packs cols^T once per K block for all its channels.
@@ -383,7 +387,7 @@ export function conv2dWasm(
   // not zeroed: every path below writes all of Y.
   const y = allocateUnset('float32', s.N * s.M * L) as Float32Array;
   if (y.length === 0) return y;
-  const plan = planConv2d(s);
+  const plan = planConv2d(s, getNumThreads(), isConstant(w));
   if (nativeGemmOn()) return convNative(s, plan, x, w, b, relu, y, z);
   // A residual input is added only by the native driver.
   if (z) return null;
@@ -479,7 +483,7 @@ function runUnits(
  */
 function convNative(
   s: Conv2dShape,
-  plan: ConvPlan,
+  planned: ConvPlan,
   x: Float32Array,
   w: Float32Array,
   b: Float32Array | undefined,
@@ -492,12 +496,15 @@ function convNative(
   const K = Cg * s.kH * s.kW;
   const base = wasmAddress();
   // Resident operands first: allocating one moves the scratch region. The depthwise kernel reads
-  // the weights as stored; the GEMM driver as packed panels.
+  // the weights as stored; the GEMM driver as packed panels; Winograd transformed (a session's
+  // constant weights only: past the resident budget, the layer runs without it).
   // The transposed product reads W^T [K, M] as the GEMM's B panels.
-  let pwp = plan.depthwise
-    ? residentOperand(w, 0, s.M, K, false)
-    : plan.winograd
-      ? residentWinograd(w, s.M, s.C, plan.transposed)
+  let plan = planned;
+  let pwp = plan.winograd ? residentWinograd(w, s.M, s.C, plan.transposed) : undefined;
+  if (plan.winograd && pwp === undefined) plan = planConv2d(s, getNumThreads(), false);
+  if (!plan.winograd)
+    pwp = plan.depthwise
+      ? residentOperand(w, 0, s.M, K, false)
       : plan.transposed
         ? residentPacked(w, 0, K, s.M, true)
         : residentPackedA(w, s.M, K, s.group);
@@ -506,22 +513,14 @@ function convNative(
   const wAddr = pwp !== undefined ? base + pwp : plan.depthwise ? g.address(w) : undefined;
   if (wAddr === undefined) {
     // Not constant (training) or past the resident budget: packed once for this call.
-    if (plan.winograd) {
-      pwp = arena!.alloc(winogradBytes(s.M, s.C, plan.transposed));
-      // The transform's float32 copy is a temporary above the packed block.
-      const top = arena!.mark();
-      packWinograd(w, s.M, s.C, plan.transposed, pwp);
-      arena!.rewind(top);
+    const pw = arena!.alloc(s.M * K * 4);
+    arena!.f32(pw, s.M * K).set(w.subarray(0, s.M * K));
+    if (plan.transposed) {
+      pwp = arena!.alloc(g.sgemmPackedBytes(K, s.M));
+      g.sgemmPackB(K, s.M, pw, 1, K, pwp);
     } else {
-      const pw = arena!.alloc(s.M * K * 4);
-      arena!.f32(pw, s.M * K).set(w.subarray(0, s.M * K));
-      if (plan.transposed) {
-        pwp = arena!.alloc(g.sgemmPackedBytes(K, s.M));
-        g.sgemmPackB(K, s.M, pw, 1, K, pwp);
-      } else {
-        pwp = arena!.alloc(s.M * K * 4);
-        packGroupsA(pw, s.M, K, s.group, pwp);
-      }
+      pwp = arena!.alloc(s.M * K * 4);
+      packGroupsA(pw, s.M, K, s.group, pwp);
     }
   }
   // A transposed product on several threads unfolds and packs cols^T once for all of them
@@ -535,7 +534,10 @@ function convNative(
     ? s.N * 16 * Math.ceil(s.oH / 2) * Math.ceil(s.oW / 2) * s.C * 4
     : s.N * L * K * 4;
   const shared =
-    plan.transposed && !plan.direct && (plan.threads > 1 || plan.winograd) && sharedBytes <= SHARED_COLS_BYTES;
+    plan.transposed &&
+    !plan.direct &&
+    (plan.threads > 1 || plan.winograd) &&
+    sharedBytes <= SHARED_COLS_BYTES;
   const pa = shared ? arena!.alloc(sharedBytes) : 0;
   const pp = arena!.alloc(NATIVE_PARAMS * 4);
   const params = [
@@ -546,7 +548,13 @@ function convNative(
     plan.mParts,
     plan.direct ? 1 : 0,
     relu ? 1 : 0,
-    plan.winograd ? (plan.transposed ? FORM_WINOGRAD_T : FORM_WINOGRAD) : plan.transposed ? FORM_TRANSPOSED : FORM_TILED,
+    plan.winograd
+      ? plan.transposed
+        ? FORM_WINOGRAD_T
+        : FORM_WINOGRAD
+      : plan.transposed
+        ? FORM_TRANSPOSED
+        : FORM_TILED,
     ...half(g.address(x)),
     ...half(wAddr ?? base + pwp!),
     ...(b ? half(pb !== undefined ? base + pb : g.address(b)) : [0, 0]),

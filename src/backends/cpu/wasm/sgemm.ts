@@ -239,7 +239,12 @@ export function residentPackedA(X: Float32Array, M: number, K: number, group: nu
  * and packed for the native GEMM (packWinograd), packing it on first use; undefined when the native
  * GEMM is off, X is not constant or the budget is spent. Call before arena.reset().
  */
-export function residentWinograd(X: Float32Array, M: number, C: number, transposed: boolean): number | undefined {
+export function residentWinograd(
+  X: Float32Array,
+  M: number,
+  C: number,
+  transposed: boolean,
+): number | undefined {
   if (!native || !nativeGemmOn() || M <= 0 || C <= 0 || !constantArrays.has(X)) return undefined;
   const last = lastBlock(X, 4, 0, M, C, transposed);
   if (last !== undefined) return last;
@@ -251,7 +256,7 @@ export function residentWinograd(X: Float32Array, M: number, C: number, transpos
 }
 
 /** Bytes of packWinograd's output. */
-export function winogradBytes(M: number, C: number, transposed: boolean): number {
+function winogradBytes(M: number, C: number, transposed: boolean): number {
   return 16 * (transposed ? native!.gemm.sgemmPackedBytes(C, M) : M * C * 4);
 }
 
@@ -260,7 +265,7 @@ export function winogradBytes(M: number, C: number, transposed: boolean): number
  * native/winograd-kernel.inc reads them: each packed whole as the GEMM's A panels, or, `transposed`,
  * U_xi^T [C, M] as its B panels. Uses the arena's scratch region.
  */
-export function packWinograd(X: Float32Array, M: number, C: number, transposed: boolean, dst: number): void {
+function packWinograd(X: Float32Array, M: number, C: number, transposed: boolean, dst: number): void {
   const n = M * C;
   const tmp = arena!.alloc(16 * n * 4);
   winogradWeights(X, M, C, arena!.f32(tmp, 16 * n));
