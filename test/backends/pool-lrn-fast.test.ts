@@ -122,13 +122,16 @@ test('MaxPool over large planes (split across threads) equals the tap-list kerne
   const saved = getNumThreads();
   setNumThreads(2);
   try {
-    for (const [k, s, d, pad] of [
-      [3, 2, 1, 1],
-      [2, 2, 1, 0],
-      [3, 1, 2, 2],
-      [5, 3, 1, 2],
+    // The last two: 2x2 pools of a small CNN's maps, output rows of 14 and 7 (shorter than a vector).
+    for (const [k, s, d, pad, H, W] of [
+      [3, 2, 1, 1, 45, 51],
+      [2, 2, 1, 0, 45, 51],
+      [3, 1, 2, 2, 45, 51],
+      [5, 3, 1, 2, 45, 51],
+      [2, 2, 1, 0, 28, 28],
+      [2, 2, 1, 0, 14, 14],
     ] as const) {
-      const shape = [2, 24, 45, 51];
+      const shape = [2, 24, H, W];
       const n = shape.reduce((p, q) => p * q, 1);
       const data = new Float32Array(n);
       // Runs of NaN and -inf long enough to fill whole windows, between random values.
@@ -138,11 +141,11 @@ test('MaxPool over large planes (split across threads) equals the tap-list kerne
       }
       const x = Tensor.fromData(data, shape, 'float32');
       const attrs = { strides: [s, s], dilations: [d, d], pads: [pad, pad, pad, pad] };
-      const win = resolveWindow('Pool', [45, 51], [k, k], attrs, false);
+      const win = resolveWindow('Pool', [H, W], [k, k], attrs, false);
       const fast = maxPool2d(x, pool2dOf(win), false);
       assert.ok(fast, 'fast path taken');
       const [want] = maxPoolTaps(x, windowTaps(win), win.outSize);
-      assertSame(fast[0]!, want!, `${k}x${k} stride ${s} dilation ${d} pad ${pad}`);
+      assertSame(fast[0]!, want!, `${k}x${k} stride ${s} dilation ${d} pad ${pad} on ${H}x${W}`);
     }
   } finally {
     setNumThreads(saved);
