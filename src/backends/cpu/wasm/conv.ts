@@ -238,29 +238,32 @@ const WINOGRAD_BLOCK_BYTES = 512 << 10;
 /** Most tiles a Winograd block takes (the GEMM reads its transformed input in place up to 1024 floats a row). */
 const WINOGRAD_MAX_TILE = 512;
 
+/** Input and output channels from which Winograd pays (16, squeezenet's 55x55 layers, came out even). */
+const WINOGRAD_MIN_CHANNELS = 32;
+/** Output positions (20x20) from which Winograd runs with tiles in the vector lanes. */
+const WINOGRAD_MIN_POSITIONS = 400;
+/** Output positions (12x12) from which it runs transposed, channels in the lanes (7x7 maps measured no faster). */
+const WINOGRAD_T_MIN_POSITIONS = 144;
+
 /**
- * Whether Winograd beats the tiled or transposed product for this layer. Measured per layer against
- * the other forms (in-process A/B, 1 and 2 threads): 28x28 to 224x224 maps with 32 or more channels
- * in and out 0.64-0.93 of the time (resnet50's 64 x 56x56 0.72, 128 x 28x28 0.66-0.69); 14x14 maps
- * 0.76-0.87 on one thread but 0.87-1.01 on two, where the transposed form fills the lanes better;
- * 7x7 maps 1.4-2.2 (16 tiles a GEMM, the transformed weights 1.8x the raw ones); 16 input channels
- * (squeezenet's 55x55) about even. The choice must not depend on the thread count: the forms differ in
- * their last bits, and a session's results do not.
+ * Whether Winograd beats the tiled or transposed direct product for this layer. Measured per layer
+ * (in-process A/B against the direct forms, 1 and 2 threads): 28x28 to 224x224 maps with 32 or more
+ * channels in and out took 0.64-0.93 of the time (resnet50's 64 x 56x56 0.72, 128 x 28x28
+ * 0.66-0.69); 13x13 and 14x14 maps, run transposed where the direct product is, 0.63-0.91 (run with
+ * tiles in the lanes they had been 0.87-1.01 on two threads); 7x7 maps 1.0-1.05 transposed (16 tiles,
+ * and the transformed weights are 1.8x the raw ones). The choice does not depend on the thread
+ * count: the forms differ in their last bits, and a session's results must not.
  */
 function winogradPays(s: Conv2dShape, NR: number): boolean {
   if (s.C < WINOGRAD_MIN_CHANNELS || s.M < WINOGRAD_MIN_CHANNELS) return false;
   const L = s.oH * s.oW;
   return L >= WINOGRAD_MIN_POSITIONS || (L >= WINOGRAD_T_MIN_POSITIONS && winogradTransposed(s, NR));
 }
-const WINOGRAD_T_MIN_POSITIONS = 144;
 
-/** Whether a Winograd layer runs transposed: where the direct product would (transposedPays). */
+/** Whether a Winograd layer runs transposed: a small map where the direct product would (transposedPays). */
 function winogradTransposed(s: Conv2dShape, NR: number): boolean {
   return transposedOn && s.oH * s.oW < WINOGRAD_MIN_POSITIONS && transposedPays(s.oH * s.oW, s.M, NR);
 }
-const WINOGRAD_MIN_CHANNELS = 32;
-/** Output positions (20x20) from which Winograd pays: the 28x28 maps in, the 14x14 ones out. */
-const WINOGRAD_MIN_POSITIONS = 400;
 
 /** The Winograd plan: blocks of 2x2 output tiles, cut into row blocks of channels when too few. */
 function planWinograd(s: Conv2dShape, threads: number, NR: number, MR: number): ConvPlan {
