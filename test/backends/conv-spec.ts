@@ -26,3 +26,16 @@ export interface ConvSpec {
 /** Output extent of one axis: input n, kernel k, stride s, dilation d, pads p0 and p1. */
 export const outDim = (n: number, k: number, s: number, d: number, p0: number, p1: number) =>
   Math.floor((n + p0 + p1 - (d * (k - 1) + 1)) / s) + 1;
+
+/** A 3x3 convolution with unit strides and dilations, one group, pads [before H, before W, after H, after W]. */
+export function spec3x3(
+  N: number,
+  C: number,
+  H: number,
+  W: number,
+  M: number,
+  pads = [1, 1, 1, 1],
+): ConvSpec {
+  const [pH = 1, pW = 1, peH = 1, peW = 1] = pads;
+  return { N, C, H, W, M, group: 1, kH: 3, kW: 3, sH: 1, sW: 1, dH: 1, dW: 1, pH, pW, peH, peW };
+}

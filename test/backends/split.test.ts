@@ -6,25 +6,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import '../../src/index.js';
-import { getNumThreads, setNumThreads } from '../../src/backends/cpu/threads/config.js';
 import { native } from '../../src/backends/cpu/wasm/runtime.js';
 import { copySplit } from '../../src/backends/cpu/wasm/split.js';
 import { dispatch1 } from '../../src/ops/registry.js';
 import { Generator } from '../../src/runtime/random.js';
 import { Tensor } from '../../src/runtime/tensor.js';
+import { onThreads } from '../helpers/threads.js';
 
 const gen = new Generator(77);
 const rnd = (n: number) => Float32Array.from({ length: n }, () => gen.uniform() * 4 - 2);
-
-function onThreads<T>(n: number, f: () => T): T {
-  const saved = getNumThreads();
-  setNumThreads(n);
-  try {
-    return f();
-  } finally {
-    setNumThreads(saved);
-  }
-}
 
 function sameBits(a: Float32Array, b: Float32Array, what: string): void {
   assert.equal(a.length, b.length, `${what}: length`);

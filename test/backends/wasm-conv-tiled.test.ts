@@ -26,7 +26,7 @@ import { noGrad } from '../../src/runtime/autograd.js';
 import { Generator } from '../../src/runtime/random.js';
 import { InferenceSession } from '../../src/runtime/session.js';
 import { Tensor } from '../../src/runtime/tensor.js';
-import { type ConvSpec, outDim } from './conv-spec.js';
+import { type ConvSpec, outDim, spec3x3 } from './conv-spec.js';
 
 const gen = new Generator(9173);
 const rnd = (n: number) => Float32Array.from({ length: n }, () => gen.uniform() * 2 - 1);
@@ -46,24 +46,7 @@ const attrsOf = (s: Spec) => ({
 });
 
 /** A 3x3 "same" convolution, 64 -> 27 channels on 21x37: the base the fixed cases below vary. */
-const SAME_3X3: Spec = {
-  N: 1,
-  C: 64,
-  H: 21,
-  W: 37,
-  M: 27,
-  group: 1,
-  kH: 3,
-  kW: 3,
-  sH: 1,
-  sW: 1,
-  dH: 1,
-  dW: 1,
-  pH: 1,
-  pW: 1,
-  peH: 1,
-  peW: 1,
-};
+const SAME_3X3: Spec = spec3x3(1, 64, 21, 37, 27);
 
 /** The TypeScript reference: Conv on float64 tensors (im2col + the TypeScript GEMM), then Relu. */
 function reference(s: Spec, x: Float32Array, w: Float32Array, b: Float32Array | undefined, relu: boolean) {

@@ -9,7 +9,6 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { getNumThreads, setNumThreads } from '../../src/backends/cpu/threads/config.js';
 import {
   type Conv2dShape,
   conv2dWasm,
@@ -23,31 +22,13 @@ import '../../src/index.js';
 import { dispatch1 } from '../../src/ops/registry.js';
 import { Tensor } from '../../src/runtime/tensor.js';
 import { lcg } from '../helpers/random.js';
-import { type ConvSpec, outDim } from './conv-spec.js';
+import { onThreads } from '../helpers/threads.js';
+import { type ConvSpec, outDim, spec3x3 } from './conv-spec.js';
 
 const shapeOf = (s: ConvSpec): Conv2dShape => ({
   ...s,
   oH: outDim(s.H, s.kH, s.sH, s.dH, s.pH, s.peH),
   oW: outDim(s.W, s.kW, s.sW, s.dW, s.pW, s.peW),
-});
-
-const spec = (N: number, C: number, H: number, W: number, M: number, pads = [1, 1, 1, 1]): ConvSpec => ({
-  N,
-  C,
-  H,
-  W,
-  M,
-  group: 1,
-  kH: 3,
-  kW: 3,
-  sH: 1,
-  sW: 1,
-  dH: 1,
-  dW: 1,
-  pH: pads[0]!,
-  pW: pads[1]!,
-  peH: pads[2]!,
-  peW: pads[3]!,
 });
 
 /** The float64 TypeScript Conv (im2col + the TypeScript GEMM). */
@@ -105,16 +86,6 @@ function reference(s: ConvSpec, x: Float32Array, w: Float32Array, b: Float32Arra
 let seed = 11;
 const data = (n: number) => lcg(n, seed++);
 
-function withThreads<T>(n: number, f: () => T): T {
-  const saved = getNumThreads();
-  setNumThreads(n);
-  try {
-    return f();
-  } finally {
-    setNumThreads(saved);
-  }
-}
-
 test('the weight transform is G g G^T, multiplied out in float64', () => {
   const M = 3;
   const C = 5;
@@ -171,7 +142,7 @@ test('the F(2x2, 3x3) transforms give the direct 2x2 correlation (float64, the m
 });
 
 test('which geometries may run as Winograd: 3x3, unit strides and dilations, one group, pads up to 2', () => {
-  const s = shapeOf(spec(1, 64, 28, 28, 64));
+  const s = shapeOf(spec3x3(1, 64, 28, 28, 64));
   assert.equal(winogradShape(s), true);
   for (const change of [
     { sH: 2 },
@@ -200,13 +171,13 @@ test('which geometries may run as Winograd: 3x3, unit strides and dilations, one
  * the tiles do (narrower panels), not as Winograd at all.
  */
 const CASES: [string, ConvSpec, number[] | null][] = [
-  ['56x56 64->64: tile blocks crossing tile rows, row blocks', spec(1, 64, 56, 56, 64), null],
-  ['odd 27x27 map, 32->128', spec(1, 32, 27, 27, 128), null],
-  ['two images, 31x45, pads 2/1 before and 0/2 after', spec(2, 40, 31, 45, 50, [2, 1, 0, 2]), null],
-  ['no padding (28x22 -> 26x20), 33->37', spec(1, 33, 28, 22, 37, [0, 0, 0, 0]), null],
-  ['14x14 256->256', spec(1, 256, 14, 14, 256), [16, 32]],
-  ['odd 13x13, two images, 48->120 (a last part of 56 channels)', spec(2, 48, 13, 13, 120), [32]],
-  ['13x13 output from 14x13, pads 1/1 before and 0/1 after', spec(1, 48, 14, 13, 120, [1, 1, 0, 1]), [32]],
+  ['56x56 64->64: tile blocks crossing tile rows, row blocks', spec3x3(1, 64, 56, 56, 64), null],
+  ['odd 27x27 map, 32->128', spec3x3(1, 32, 27, 27, 128), null],
+  ['two images, 31x45, pads 2/1 before and 0/2 after', spec3x3(2, 40, 31, 45, 50, [2, 1, 0, 2]), null],
+  ['no padding (28x22 -> 26x20), 33->37', spec3x3(1, 33, 28, 22, 37, [0, 0, 0, 0]), null],
+  ['14x14 256->256', spec3x3(1, 256, 14, 14, 256), [16, 32]],
+  ['odd 13x13, two images, 48->120 (a last part of 56 channels)', spec3x3(2, 48, 13, 13, 120), [32]],
+  ['13x13 output from 14x13, pads 1/1 before and 0/1 after', spec3x3(1, 48, 14, 13, 120, [1, 1, 0, 1]), [32]],
 ];
 
 test('Winograd convolutions match the float64 reference: bias, residual and Relu, one thread and two', (t) => {
@@ -236,7 +207,7 @@ test('Winograd convolutions match the float64 reference: bias, residual and Relu
         [w, b, z, true],
         [w, undefined, undefined, false],
       ] as const) {
-        const got = withThreads(threads, () => conv2dWasm(shape, x, weights, bias, relu, res)!);
+        const got = onThreads(threads, () => conv2dWasm(shape, x, weights, bias, relu, res)!);
         const label = `${what}, ${threads} thread(s), constant ${weights === wc}, bias ${!!bias}, residual ${!!res}, relu ${relu}`;
         assertClose(got, bias ? withBias : noBias, res, relu, label);
       }
@@ -249,17 +220,17 @@ test('Winograd convolutions match the float64 reference: bias, residual and Relu
 
 test('Winograd gives the same bits on one thread and two, and for a batch row alone', (t) => {
   if (!nativeGemmOn()) return t.skip('Winograd runs on the native kernels only');
-  for (const s of [spec(2, 64, 30, 30, 96), spec(2, 64, 14, 14, 128)]) {
+  for (const s of [spec3x3(2, 64, 30, 30, 96), spec3x3(2, 64, 14, 14, 128)]) {
     const shape = shapeOf(s);
     const x = data(s.N * s.C * s.H * s.W);
     const w = data(s.M * s.C * 9);
     markConstant(w);
     const b = data(s.M);
-    const one = withThreads(1, () => conv2dWasm(shape, x, w, b, true)!);
-    const two = withThreads(2, () => conv2dWasm(shape, x, w, b, true)!);
+    const one = onThreads(1, () => conv2dWasm(shape, x, w, b, true)!);
+    const two = onThreads(2, () => conv2dWasm(shape, x, w, b, true)!);
     assert.ok(Buffer.from(one.buffer).equals(Buffer.from(two.buffer)), `${JSON.stringify(s)}: threads`);
     const row = s.C * s.H * s.W;
-    const alone = withThreads(2, () => conv2dWasm({ ...shape, N: 1 }, x.slice(row), w, b, true)!);
+    const alone = onThreads(2, () => conv2dWasm({ ...shape, N: 1 }, x.slice(row), w, b, true)!);
     const second = two.subarray(two.length / 2);
     assert.ok(
       Buffer.from(alone.buffer).equals(Buffer.from(second.slice().buffer)),
@@ -272,7 +243,7 @@ test('Winograd is a few roundings from the direct product, not more', (t) => {
   if (!nativeGemmOn()) return t.skip('Winograd runs on the native kernels only');
   // Both forms against float64: Winograd's worst error stays within a small multiple of the direct
   // product's (a transform bug that loses precision, e.g. a float16-sized step, would not).
-  const s = spec(1, 128, 28, 28, 64);
+  const s = spec3x3(1, 128, 28, 28, 64);
   const shape = shapeOf(s);
   const x = data(s.N * s.C * s.H * s.W);
   const w = data(s.M * s.C * 9);

@@ -168,10 +168,7 @@ export function planConv2d(s: Conv2dShape, maxThreads = getNumThreads(), constan
   if (constantWeights && winogradOn && nativeGemmOn() && winogradShape(s) && winogradPays(s, NR))
     return planWinograd(s, threads, NR, MR);
   if (transposedOn && nativeGemmOn() && s.group === 1 && transposedPays(L, s.M, NR)) {
-    // Few jobs of many channels: each job packs cols^T once per K block for all its channels.
-    const want = threads > 1 ? threads * T_JOBS_PER_THREAD : 1;
-    const parts = Math.max(1, Math.min(Math.ceil(want / s.N), Math.floor(s.M / NR)));
-    const mRows = Math.ceil(Math.ceil(s.M / parts) / NR) * NR;
+    const mRows = channelPanels(s, threads, NR);
     const mParts = Math.ceil(s.M / mRows);
     return {
       depthwise,
@@ -186,7 +183,7 @@ export function planConv2d(s: Conv2dShape, maxThreads = getNumThreads(), constan
       threads,
     };
   }
-  let tile = direct ? MAX_TILE : Math.floor(TILE_BYTES / (K * 4 * NR)) * NR;
+  let most = direct ? MAX_TILE : Math.floor(TILE_BYTES / (K * 4 * NR)) * NR;
   // A 1x1 kernel read in place splits its positions across threads before its channels: each job
   // then reads its own part of X once, with all the (small) weights, instead of all of X for a
   // few channels (resnet50's 512->128 and 128->512 on 28x28: 210-230 -> 235-255 GFLOP/s).
@@ -195,26 +192,11 @@ export function planConv2d(s: Conv2dShape, maxThreads = getNumThreads(), constan
   // on 56x56: 0.65 -> 0.53 ms a call, 256->128 6% faster; 512->128 on 28x28 unchanged).
   if (direct && threads > 1) {
     const jobs = Mg <= DIRECT_FEW_CHANNELS ? threads * JOBS_PER_THREAD : threads * 2;
-    tile = Math.max(2 * NR, Math.ceil(L / jobs / NR) * NR);
+    most = Math.max(2 * NR, Math.ceil(L / jobs / NR) * NR);
   }
-  tile = Math.min(MAX_TILE, Math.max(MIN_TILE, tile));
-  let tiles = 1;
-  if (tile >= L) tile = L;
-  else {
-    // Even tiles (multiples of the GEMM's NR columns) so no thread gets a sliver.
-    tiles = Math.ceil(L / tile);
-    tile = Math.min(tile, Math.ceil(Math.ceil(L / tiles) / NR) * NR);
-    tiles = Math.ceil(L / tile);
-  }
-  // Too few tiles to keep every thread busy (deep layers: small maps, many channels): also cut
-  // each group's output channels into row blocks.
-  let mRows = Mg;
+  const [tile, tiles] = evenTiles(L, Math.min(MAX_TILE, Math.max(MIN_TILE, most)), NR);
   const base = s.N * s.group * tiles;
-  const want = threads > 1 ? threads * JOBS_PER_THREAD : 1;
-  if (base < want && Mg >= 4 * MR) {
-    const parts = Math.min(Math.ceil(want / base), Math.floor(Mg / (2 * MR)));
-    mRows = clearOfSplitTail(Mg, Math.ceil(Math.ceil(Mg / parts) / MR) * MR, MR);
-  }
+  const mRows = rowBlockRows(Mg, base, threads, MR);
   const mParts = Math.ceil(Mg / mRows);
   return {
     depthwise,
@@ -270,9 +252,7 @@ function planWinograd(s: Conv2dShape, threads: number, NR: number, MR: number): 
   const T = Math.ceil(s.oH / 2) * Math.ceil(s.oW / 2);
   if (winogradTransposed(s, NR)) {
     // As the transposed direct plan: whole images, output channels cut in whole panels.
-    const want = threads > 1 ? threads * T_JOBS_PER_THREAD : 1;
-    const parts = Math.max(1, Math.min(Math.ceil(want / s.N), Math.floor(s.M / NR)));
-    const mRows = Math.ceil(Math.ceil(s.M / parts) / NR) * NR;
+    const mRows = channelPanels(s, threads, NR);
     const mParts = Math.ceil(s.M / mRows);
     return {
       depthwise: false,
@@ -287,22 +267,10 @@ function planWinograd(s: Conv2dShape, threads: number, NR: number, MR: number): 
       threads,
     };
   }
-  let tile = Math.floor(WINOGRAD_BLOCK_BYTES / (16 * s.C * 4 * NR)) * NR;
-  tile = Math.min(WINOGRAD_MAX_TILE, Math.max(NR, tile));
-  let tiles = 1;
-  if (tile >= T) tile = T;
-  else {
-    tiles = Math.ceil(T / tile);
-    tile = Math.min(tile, Math.ceil(Math.ceil(T / tiles) / NR) * NR);
-    tiles = Math.ceil(T / tile);
-  }
-  let mRows = s.M;
+  const most = Math.floor(WINOGRAD_BLOCK_BYTES / (16 * s.C * 4 * NR)) * NR;
+  const [tile, tiles] = evenTiles(T, Math.min(WINOGRAD_MAX_TILE, Math.max(NR, most)), NR);
   const base = s.N * tiles;
-  const want = threads > 1 ? threads * JOBS_PER_THREAD : 1;
-  if (base < want && s.M >= 4 * MR) {
-    const parts = Math.min(Math.ceil(want / base), Math.floor(s.M / (2 * MR)));
-    mRows = clearOfSplitTail(s.M, Math.ceil(Math.ceil(s.M / parts) / MR) * MR, MR);
-  }
+  const mRows = rowBlockRows(s.M, base, threads, MR);
   const mParts = Math.ceil(s.M / mRows);
   return {
     depthwise: false,
@@ -316,6 +284,39 @@ function planWinograd(s: Conv2dShape, threads: number, NR: number, MR: number): 
     units: base * mParts,
     threads,
   };
+}
+
+/**
+ * [tile, tiles]: `L` positions (or Winograd tiles) cut into tiles of at most `most`, evened out to
+ * multiples of the GEMM's NR columns so that no thread gets a sliver; one tile when they fit.
+ */
+function evenTiles(L: number, most: number, NR: number): [number, number] {
+  if (most >= L) return [L, 1];
+  const tiles = Math.ceil(L / most);
+  const tile = Math.min(most, Math.ceil(Math.ceil(L / tiles) / NR) * NR);
+  return [tile, Math.ceil(L / tile)];
+}
+
+/**
+ * Rows of a group's output channels a work unit takes: all of them, unless `base` units (images x
+ * groups x tiles) are too few to keep every thread busy (deep layers: small maps, many channels),
+ * then row blocks of whole micro-tiles.
+ */
+function rowBlockRows(Mg: number, base: number, threads: number, MR: number): number {
+  const want = threads > 1 ? threads * JOBS_PER_THREAD : 1;
+  if (base >= want || Mg < 4 * MR) return Mg;
+  const parts = Math.min(Math.ceil(want / base), Math.floor(Mg / (2 * MR)));
+  return clearOfSplitTail(Mg, Math.ceil(Math.ceil(Mg / parts) / MR) * MR, MR);
+}
+
+/**
+ * Output channels a transposed work unit takes (whole NR-wide panels of B): few jobs of many
+ * channels, each packing or reading cols^T once per K block for all of its channels.
+ */
+function channelPanels(s: Conv2dShape, threads: number, NR: number): number {
+  const want = threads > 1 ? threads * T_JOBS_PER_THREAD : 1;
+  const parts = Math.max(1, Math.min(Math.ceil(want / s.N), Math.floor(s.M / NR)));
+  return Math.ceil(Math.ceil(s.M / parts) / NR) * NR;
 }
 
 /**

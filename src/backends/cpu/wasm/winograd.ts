@@ -1,22 +1,16 @@
 /**
  * The weight side of Winograd F(2x2, 3x3) (native/winograd-kernel.inc runs the rest): a 3x3
  * convolution weight g [M, C, 3, 3] becomes U = G g G^T, 16 matrices U_xi [M, C] (xi = 4 i + j, the
- * position in the 4x4 transformed tile), each packed whole for the native GEMM's A panels. Done once
- * per session for constant weights (sgemm.ts residentWinogradA), once per call otherwise.
+ * position in the 4x4 transformed tile), each packed for the native GEMM (A panels, or transposed as
+ * B panels for the transposed form). Done once per session, for a session's constant weights only
+ * (sgemm.ts residentWinograd).
  */
+import type { Conv2dShape } from './conv.js';
 
 /** Whether a convolution of this geometry can run as Winograd F(2x2, 3x3). */
-export function winogradShape(s: {
-  group: number;
-  kH: number;
-  kW: number;
-  sH: number;
-  sW: number;
-  dH: number;
-  dW: number;
-  pH: number;
-  pW: number;
-}): boolean {
+export function winogradShape(
+  s: Pick<Conv2dShape, 'group' | 'kH' | 'kW' | 'sH' | 'sW' | 'dH' | 'dW' | 'pH' | 'pW'>,
+): boolean {
   // Leading pads past 2 would put a whole tile's patch in the padding: no model has them.
   return (
     s.group === 1 &&
