@@ -13,6 +13,7 @@ import {
   type Conv2dShape,
   conv2dWasm,
   planConv2d,
+  SHARED_COLS_BYTES,
   setWinogradConv,
 } from '../../src/backends/cpu/wasm/conv.js';
 import { native, nativeGemmOn } from '../../src/backends/cpu/wasm/runtime.js';
@@ -235,6 +236,46 @@ test('Winograd gives the same bits on one thread and two, and for a batch row al
     assert.ok(
       Buffer.from(alone.buffer).equals(Buffer.from(second.slice().buffer)),
       `${JSON.stringify(s)}: batch row`,
+    );
+  }
+});
+
+test('a batch too large to pack its transformed input once a call gives every row the bits of the row alone', (t) => {
+  if (!nativeGemmOn()) return t.skip('Winograd runs on the native kernels only');
+  // Transposed Winograd packs every image's transformed input once a call (16 x tiles x C floats an
+  // image) up to SHARED_COLS_BYTES; past it each work unit transforms its own image. Rows alone take
+  // the packed path, which the reference tests above check.
+  const s = spec3x3(1, 32, 14, 14, 64);
+  const perImage = 16 * 49 * s.C * 4;
+  const N = Math.floor(SHARED_COLS_BYTES / perImage) + 3;
+  const shape = shapeOf({ ...s, N });
+  const plan = planConv2d(shape, 2);
+  if (native!.panelWidth >= 16) assert.ok(plan.winograd && plan.transposed, 'transposed Winograd plan');
+  const row = s.C * s.H * s.W;
+  const x = data(N * row);
+  const w = data(s.M * s.C * 9);
+  markConstant(w);
+  const b = data(s.M);
+  const z = data(N * s.M * 196);
+  const fused = onThreads(2, () => conv2dWasm(shape, x, w, b, true, z)!);
+  assert.equal(fused.length, N * s.M * 196);
+  const out = s.M * 196;
+  for (const n of [0, 1, N >> 1, N - 1]) {
+    const alone = onThreads(
+      2,
+      () =>
+        conv2dWasm(
+          shapeOf(s),
+          x.subarray(n * row, (n + 1) * row),
+          w,
+          b,
+          true,
+          z.slice(n * out, (n + 1) * out),
+        )!,
+    );
+    assert.ok(
+      Buffer.from(alone.slice().buffer).equals(Buffer.from(fused.slice(n * out, (n + 1) * out).buffer)),
+      `image ${n} of ${N}`,
     );
   }
 });

@@ -588,7 +588,7 @@ function convNative(
  * Largest cols^T (all images) a transposed product packs once in WASM memory for all its threads;
  * past it each work unit unfolds its own image (resnet50's largest is 1.8 MB).
  */
-const SHARED_COLS_BYTES = 32 << 20;
+export const SHARED_COLS_BYTES = 32 << 20;
 
 /** Input elements a MaxPool reads before it is worth splitting across threads. */
 const POOL_PARALLEL_MIN = 1 << 16;
