@@ -27,6 +27,7 @@ import {
 import { matmulCpu } from '../../src/ops/linalg/matmul-cpu.js';
 import { gemm } from '../../src/ops/nn/gemm.js';
 import { Generator } from '../../src/runtime/random.js';
+import { onThreads } from '../helpers/threads.js';
 
 const gen = new Generator(1234);
 const rnd = (n: number) => Float32Array.from({ length: n }, () => gen.uniform() * 2 - 1);
@@ -586,3 +587,143 @@ for (const { name, file, native: nat } of ENGINES) {
     }
   });
 }
+
+/**
+ * A product through the loaded runtime (native when built) with each operand stored in either
+ * layout: A as op(A) [M, K] or stored [K, M], B as op(B) [K, N] or stored [N, K].
+ */
+function product(
+  transA: boolean,
+  transB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  A: Float32Array,
+  B: Float32Array,
+  opts: { C0?: Float32Array; relu?: boolean; bias?: Float32Array } = {},
+): Float32Array {
+  const stored = (x: Float32Array, rows: number, cols: number, trans: boolean) => {
+    if (!trans) return x;
+    const t = new Float32Array(rows * cols);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = x[r * cols + c]!;
+    return t;
+  };
+  const C = opts.C0 ? Float32Array.from(opts.C0) : new Float32Array(M * N);
+  const ok = sgemm(
+    transA,
+    transB,
+    M,
+    N,
+    K,
+    stored(A, M, K, transA),
+    0,
+    stored(B, K, N, transB),
+    0,
+    C,
+    0,
+    opts.C0 !== undefined,
+    opts.relu ?? false,
+    opts.bias,
+  );
+  assert.ok(ok, 'the fast GEMM is loaded');
+  return C;
+}
+
+test('products with a few columns (a classifier head) are right in every layout, and a batch row gives the bits of the row alone', () => {
+  // On the native GEMM, N below half a panel and K of four vectors or more take the dot-product
+  // route (gemm-kernel.inc dotProducts); shorter K the transposed panels. Both sides of each bound.
+  const wide = native ? native.panelWidth / 2 : 8;
+  for (const N of [1, 2, 3, 5, wide - 1, wide, wide + 1]) {
+    for (const K of [3, 47, 63, 64, 65, 200, 512]) {
+      for (const M of [1, 2, 5, 64]) {
+        const A = rnd(M * K);
+        const B = rnd(K * N);
+        const C0 = rnd(M * N);
+        const want = reference(false, false, M, N, K, A, B);
+        const wantAcc = reference(false, false, M, N, K, A, B, C0);
+        const what = `${M}x${N}x${K}`;
+        const first = product(false, false, M, N, K, A, B);
+        assertNear(first, want, K, what);
+        for (const [ta, tb] of [
+          [false, true],
+          [true, false],
+          [true, true],
+        ] as const) {
+          const got = product(ta, tb, M, N, K, A, B);
+          assertNear(got, want, K, `${what} transA=${ta} transB=${tb}`);
+          // Every layout reads the same values in the same order on the native GEMM.
+          if (native)
+            assert.deepEqual(got, first, `${what} transA=${ta} transB=${tb}: the bits of the first layout`);
+        }
+        assertNear(product(false, true, M, N, K, A, B, { C0 }), wantAcc, K, `${what} accumulated`);
+        const plain = product(false, true, M, N, K, A, B);
+        const relu = product(false, true, M, N, K, A, B, { relu: true });
+        for (let i = 0; i < M * N; i++) assert.equal(relu[i], Math.max(0, plain[i]!), `${what} relu ${i}`);
+        // The row alone: the same route, the same bits (on the native GEMM; the WASM one has its own
+        // one-row and one-column loops).
+        if (native) {
+          const row = M - 1;
+          const alone = product(false, true, 1, N, K, A.subarray(row * K, row * K + K), B);
+          assert.deepEqual(alone, plain.subarray(row * N, row * N + N), `${what}: row ${row} alone`);
+        }
+      }
+    }
+  }
+});
+
+test('a column bias (Gemm with C as one row) is added to every row, before the Relu, in every route', () => {
+  const wide = native ? native.panelWidth : 8;
+  for (const [M, N, K] of [
+    [64, 10, 512], // dot products
+    [64, 5, 20], // transposed panels
+    [3, 10, 20], // few rows
+    [64, 3 * wide + 5, 300], // column panels and an edge panel
+    [130, 2 * wide, 1100], // several row blocks and K blocks
+    [4, 40, 0], // K = 0: the bias alone
+  ] as const) {
+    const A = rnd(M * K);
+    const B = rnd(K * N);
+    const bias = rnd(N);
+    const rows = new Float32Array(M * N);
+    for (let i = 0; i < M; i++) rows.set(bias, i * N);
+    const want = reference(false, false, M, N, K, A, B, rows);
+    const what = `${M}x${N}x${K}`;
+    const got = product(false, true, M, N, K, A, B, { bias });
+    assertNear(got, want, K, `${what} bias`);
+    const relu = product(false, true, M, N, K, A, B, { bias, relu: true });
+    for (let i = 0; i < M * N; i++)
+      assert.equal(relu[i], Math.max(0, got[i]!), `${what} bias then relu ${i}`);
+    if (K > 0 && native) {
+      // (The WASM GEMM starts each sum from the bias; its one-row product is not held to this.)
+      const row = M - 1;
+      const alone = product(false, true, 1, N, K, A.subarray(row * K, row * K + K), B, { bias });
+      assert.deepEqual(alone, got.subarray(row * N, row * N + N), `${what}: row ${row} alone`);
+    }
+    if (native) {
+      // The native GEMM adds the bias to the finished sum: the product, then the addition.
+      const sum = product(false, true, M, N, K, A, B);
+      for (let i = 0; i < M * N; i++)
+        assert.equal(got[i], Math.fround(sum[i]! + bias[i % N]!), `${what} ${i}`);
+    }
+  }
+});
+
+test('a few-column product and a bias split across threads give the single-thread bits', () => {
+  for (const [M, N, K, withBias] of [
+    [4096, 10, 512, true], // dot products, split by rows
+    [700, 300, 64, true], // column panels with a bias
+    [9000, 6, 40, false], // transposed panels
+  ] as const) {
+    assert.ok(M * N * K >= PARALLEL_MIN_MACS, 'big enough to be split');
+    const A = rnd(M * K);
+    const W = rnd(N * K);
+    markConstant(W);
+    const bias = withBias ? rnd(N) : undefined;
+    const one = onThreads(1, () => product(false, true, M, N, K, A, W, { bias }));
+    const two = onThreads(2, () => {
+      assert.ok(threadsFor(M, N, K) > 1, `${M}x${N}x${K} is split`);
+      return product(false, true, M, N, K, A, W, { bias });
+    });
+    assert.deepEqual(two, one, `${M}x${N}x${K} on 2 threads`);
+  }
+});

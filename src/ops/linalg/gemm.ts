@@ -78,11 +78,17 @@ function gemmKernel(inputs: OpInputs, attrs: Attrs, legacy: boolean, relu = fals
   let fusedRelu = false;
   if (out instanceof Float32Array) {
     // float32: the fast GEMM reads the stored (possibly transposed) operands as they are. When
-    // alpha is 1, beta * C is written first and the product accumulates onto it (no second pass).
+    // alpha is 1, C as one row (a bias, beta 1) goes to the GEMM, which adds it as it stores each
+    // tile; any other beta * C is written first and the product accumulates onto it (no second pass).
     let accumulate = false;
+    let bias: Float32Array | undefined;
     if (c && alpha === 1 && c.dtype === 'float32' && c.isContiguous()) {
       const n = c.numel();
-      if (n === M * N || (n === N && c.shape[c.ndim - 2] !== M)) {
+      const row = n === N && c.shape[c.ndim - 2] !== M;
+      if (row && beta === 1) {
+        bias = c.dataSync() as Float32Array;
+        cDone = true;
+      } else if (n === M * N || row) {
         fillRows32(out, c.dataSync() as Float32Array, M, N, n !== M * N, beta);
         accumulate = true;
         cDone = true;
@@ -104,6 +110,7 @@ function gemmKernel(inputs: OpInputs, attrs: Attrs, legacy: boolean, relu = fals
       0,
       accumulate,
       fusedRelu,
+      bias,
     );
   } else {
     matmulCpu(floatData(transposed(a, ta)), floatData(transposed(b, tb)), M, K, N, out);

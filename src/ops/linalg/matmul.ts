@@ -5,7 +5,7 @@
  * input's shape, so they broadcast and differentiate again like any other op.
  */
 import { int64s } from '../../runtime/creation.js';
-import { allocate, type DType, fromNumbers, isFloat } from '../../runtime/dtype.js';
+import { allocateUnset, type DType, fromNumbers, isFloat } from '../../runtime/dtype.js';
 import { TesseraError } from '../../runtime/errors.js';
 import { broadcastShapes, fmtShape, numel, sameShape } from '../../runtime/shape.js';
 import { Tensor } from '../../runtime/tensor.js';
@@ -21,11 +21,14 @@ export function floatData(t: Tensor): FloatArray {
 }
 
 /**
- * The array type the kernel computes in for `dtype`, zeroed. Drawn through `allocate`, so a
- * session run reuses the array of an intermediate that died (and, across runs, of the last run).
+ * The array type the kernel computes in for `dtype`, for a product that writes every element of it
+ * (MatMul's and Gemm's kernels do). Drawn through `allocateUnset`, so a session run reuses the array
+ * of an intermediate that died (and, across runs, of the last run) without zeroing it first: that
+ * pass on the calling thread also left the lines of a product split across threads in the calling
+ * core's cache, for the other threads to fetch from it as they stored their parts.
  */
 export function computeArray(dtype: DType, n: number): FloatArray {
-  return allocate(dtype === 'float32' ? 'float32' : 'float64', n) as FloatArray;
+  return allocateUnset(dtype === 'float32' ? 'float32' : 'float64', n) as FloatArray;
 }
 
 /** Wraps a kernel result as a tensor of `dtype` (converting when it is not float32/float64). */

@@ -65,7 +65,7 @@ static napi_value Sgemm(napi_env env, napi_callback_info info) {
   int32_t v[12];
   uint8_t* base = int32Args(env, info, v);
   isa->gemm(v[0], v[1], v[2], at(base, v[3]), v[4], v[5], at(base, v[6]), v[7], v[8], at(base, v[9]), v[10], v[11],
-            0);
+            0, nullptr);
   return nullptr;
 }
 
@@ -74,7 +74,7 @@ static napi_value SgemmPacked(napi_env env, napi_callback_info info) {
   int32_t v[12];
   uint8_t* base = int32Args(env, info, v);
   isa->gemmPacked(v[0], v[1], v[2], at(base, v[3]), v[4], v[5], at(base, v[6]), v[7], v[8], at(base, v[9]), v[10],
-                  v[11], 0);
+                  v[11], 0, nullptr);
   return nullptr;
 }
 
@@ -100,23 +100,25 @@ static float* absolute(int32_t lo, int32_t hi) {
                                   static_cast<uint32_t>(lo));
 }
 
-// sgemmAbs(M, N, K, aLo, aHi, rsA, csA, bLo, bHi, rsB, csB, cLo, cHi, ldc, accumulate, relu): sgemm
-// on absolute addresses (`address`), so operands can be JavaScript arrays read and written in place;
-// relu fuses a following Relu into the last store.
+// sgemmAbs(M, N, K, aLo, aHi, rsA, csA, bLo, bHi, rsB, csB, cLo, cHi, ldc, accumulate, relu[, biasLo,
+// biasHi]): sgemm on absolute addresses (`address`), so operands can be JavaScript arrays read and
+// written in place; relu fuses a following Relu into the last store; bias (absent: none) is a
+// column bias added to every row before it (gemm-isa.h).
 static napi_value SgemmAbs(napi_env env, napi_callback_info info) {
-  int32_t v[16];
+  int32_t v[18];
   int32Args(env, info, v);
   isa->gemm(v[0], v[1], v[2], absolute(v[3], v[4]), v[5], v[6], absolute(v[7], v[8]), v[9], v[10],
-            absolute(v[11], v[12]), v[13], v[14], v[15]);
+            absolute(v[11], v[12]), v[13], v[14], v[15], absolute(v[16], v[17]));
   return nullptr;
 }
 
-// sgemmPackedAbs(M, N, K, aLo, aHi, rsA, csA, bpLo, bpHi, np, j0, cLo, cHi, ldc, accumulate, relu)
+// sgemmPackedAbs(M, N, K, aLo, aHi, rsA, csA, bpLo, bpHi, np, j0, cLo, cHi, ldc, accumulate, relu[,
+// biasLo, biasHi]): the bias pointer at column j0 of the product, like C.
 static napi_value SgemmPackedAbs(napi_env env, napi_callback_info info) {
-  int32_t v[16];
+  int32_t v[18];
   int32Args(env, info, v);
   isa->gemmPacked(v[0], v[1], v[2], absolute(v[3], v[4]), v[5], v[6], absolute(v[7], v[8]), v[9], v[10],
-                  absolute(v[11], v[12]), v[13], v[14], v[15]);
+                  absolute(v[11], v[12]), v[13], v[14], v[15], absolute(v[16], v[17]));
   return nullptr;
 }
 

@@ -10,11 +10,12 @@ struct GemmIsa {
   int mr;  // rows per packed A panel
   size_t (*packedBytes)(int K, int N);
   void (*packB)(int K, int N, const float* b, long rsB, long csB, float* dst);
-  // relu: Relu applied to C at the end (a Gemm fused with its activation).
+  // relu: Relu applied to C at the end (a Gemm fused with its activation); colBias (may be null):
+  // N floats added to every row of the product (a Gemm's C input as one row), before the Relu.
   void (*gemm)(int M, int N, int K, const float* a, long rsA, long csA, const float* b, long rsB, long csB,
-               float* c, long ldc, int accumulate, int relu);
+               float* c, long ldc, int accumulate, int relu, const float* colBias);
   void (*gemmPacked)(int M, int N, int K, const float* a, long rsA, long csA, const float* bp, int np, int j0,
-                     float* c, long ldc, int accumulate, int relu);
+                     float* c, long ldc, int accumulate, int relu, const float* colBias);
   void (*packA)(int M, int K, const float* a, long rsA, long csA, float* dst);
   // Convolution work units [u0, u1) described by the parameter block p (conv-kernel.inc).
   void (*convUnits)(const int32_t* p, int u0, int u1);

@@ -379,10 +379,12 @@ function splitC(
 }
 
 /**
- * C[M, N] = op(A) op(B) (+ C when `accumulate`), then Relu when `relu`, float32, with the layout of
- * nn/gemm.ts: op(A) is [M, K] (A stored [K, M] when transA), op(B) is [K, N] (B stored [N, K] when
- * transB), C dense row-major at cOff. The native GEMM applies the Relu as it stores each tile.
- * Returns false (and does nothing) when the WASM kernels are not loaded.
+ * C[M, N] = op(A) op(B) (+ C when `accumulate`) (+ `bias` [N] on every row), then Relu when `relu`,
+ * float32, with the layout of nn/gemm.ts: op(A) is [M, K] (A stored [K, M] when transA), op(B) is
+ * [K, N] (B stored [N, K] when transB), C dense row-major at cOff. The native GEMM adds the bias
+ * and applies the Relu as it stores each tile (the bias to the finished sum); the WASM GEMM starts
+ * its sums from the bias instead. Returns false (and does nothing) when the WASM kernels are not
+ * loaded.
  */
 export function sgemm(
   transA: boolean,
@@ -398,20 +400,30 @@ export function sgemm(
   cOff: number,
   accumulate: boolean,
   relu = false,
+  bias?: Float32Array,
 ): boolean {
   if (!wasm || !arena) return false;
   if (M === 0 || N === 0) return true;
   // Resident operands first: allocating one moves the scratch region. A constant B is packed
   // unless the product is one or two columns (those stream B as stored, see assembly/gemm.ts), or,
-  // on the native GEMM, narrower than half its panel (it runs those transposed, rows into panels).
+  // on the native GEMM, narrower than half its panel: it takes those as dot products (or, for a
+  // short K, transposed), the same for every M, which a packed B would not be.
   const ra = residentOperand(A, aOff, M, K, transA);
-  const packB = nativeGemmOn() ? N >= native!.panelWidth / 2 || M <= N : N > 2;
-  const rp = packB ? residentPacked(B, bOff, K, N, transB) : undefined;
-  const rb = rp === undefined ? residentOperand(B, bOff, K, N, transB) : undefined;
   if (nativeGemmOn()) {
-    nativeInPlace(transA, transB, M, N, K, A, aOff, ra, B, bOff, rp, rb, C, cOff, accumulate, relu);
+    const packB = N >= native!.panelWidth / 2;
+    const rp = packB ? residentPacked(B, bOff, K, N, transB) : undefined;
+    // A narrow B is kept as op(B)^T [N, K]: its columns contiguous in k, as the dot products read them.
+    const rb = packB ? undefined : residentOperand(B, bOff, N, K, !transB);
+    nativeInPlace(transA, transB, M, N, K, A, aOff, ra, B, bOff, rp, rb, C, cOff, accumulate, relu, bias);
     return true;
   }
+  if (bias) {
+    if (accumulate) for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) C[cOff + i * N + j]! += bias[j]!;
+    else for (let i = 0; i < M; i++) C.set(bias.subarray(0, N), cOff + i * N);
+    accumulate = true;
+  }
+  const rp = N > 2 ? residentPacked(B, bOff, K, N, transB) : undefined;
+  const rb = rp === undefined ? residentOperand(B, bOff, K, N, transB) : undefined;
   arena.reset();
   let pa: number;
   let rsA: number;
@@ -557,12 +569,14 @@ function nativeInPlace(
   cOff: number,
   accumulate: boolean,
   relu: boolean,
+  bias: Float32Array | undefined,
 ): void {
   const g = native!.gemm;
   const base = wasmAddress();
   const [pa, rsA, csA] =
     ra !== undefined ? [base + ra, K, 1] : [g.address(A) + aOff * 4, transA ? 1 : K, transA ? M : 1];
   const pc = g.address(C) + cOff * 4;
+  const pBias = bias ? g.address(bias) : 0;
   const acc = accumulate ? 1 : 0;
   const act = relu ? 1 : 0;
   const threads = threadsFor(M, N, K);
@@ -577,14 +591,15 @@ function nativeInPlace(
     bArgs = (j0) => [...half(base + rp), np, j0];
   } else {
     const [pb, rsB, csB] =
-      rb !== undefined ? [base + rb, N, 1] : [g.address(B) + bOff * 4, transB ? 1 : N, transB ? K : 1];
+      rb !== undefined ? [base + rb, 1, K] : [g.address(B) + bOff * 4, transB ? 1 : N, transB ? K : 1];
     fn = 'sgemmAbs';
     bArgs = (j0) => [...half(pb + j0 * csB * 4), rsB, csB];
   }
   const jobs = splitC(M, N, threads, NR, rp !== undefined).map(([i0, i1, j0, j1]): PoolJob => {
     const a = [...half(pa + i0 * rsA * 4), rsA, csA];
     const c = [...half(pc + (i0 * N + j0) * 4), N];
-    return { fn, args: [i1 - i0, j1 - j0, K, ...a, ...bArgs(j0), ...c, acc, act] };
+    const epi = bias ? [acc, act, ...half(pBias + j0 * 4)] : [acc, act];
+    return { fn, args: [i1 - i0, j1 - j0, K, ...a, ...bArgs(j0), ...c, ...epi] };
   });
   if (jobs.length === 1) g[jobs[0]!.fn as 'sgemmAbs'](...jobs[0]!.args);
   else workerPool()!.run(jobs);
