@@ -727,3 +727,34 @@ test('a few-column product and a bias split across threads give the single-threa
     assert.deepEqual(two, one, `${M}x${N}x${K} on 2 threads`);
   }
 });
+
+test('on the native GEMM, a row-major A read in place gives the bits of the same A packed (stored transposed)', (t) => {
+  if (!native) {
+    t.skip('the native GEMM is not built');
+    return;
+  }
+  // One row block of a row-major A is read in place (gemm-kernel.inc macro); a transposed A is
+  // packed. Both run each element's FMA chain in k order, so the bits must agree, tail panels and
+  // K blocks included.
+  for (const [M, N, K] of [
+    [64, 512, 784], // mlp-b64's first layer: 4 panels of MR, then a tail of two
+    [13, 40, 300],
+    [190, 33, 70],
+    [1, 700, 40],
+    [200, 40, 50], // two row blocks: packed either way
+    [5, 100, 1024], // rows 4 KiB apart: packed either way
+  ] as const) {
+    const A = rnd(M * K);
+    const B = rnd(K * N);
+    const bias = rnd(N);
+    const inPlace = product(false, true, M, N, K, A, B, { bias, relu: true });
+    const packed = product(true, true, M, N, K, A, B, { bias, relu: true });
+    assert.deepEqual(inPlace, packed, `${M}x${N}x${K}`);
+    assertNear(
+      inPlace,
+      reference(false, false, M, N, K, A, B).map((v, i) => Math.max(0, v + bias[i % N]!)),
+      K,
+      `${M}x${N}x${K}`,
+    );
+  }
+});
