@@ -4,13 +4,15 @@
  * thread counts. Prints the median latency of each workload on each runtime and the ratio
  * Tessera / peer (below 1: Tessera is faster), checks the goals of issue 6, and writes a JSON report.
  *
- *   npm run bench -- [--threads N] [--runs N] [--rounds N] [--warmup N] [--only gemm,mlp,...]
- *                    [--out FILE] [--peers ort-node,ort-web,tfjs-wasm] [--shared DIR]
+ *   npm run bench -- [--threads N] [--runs N] [--rounds N] [--min-ms MS] [--warmup N]
+ *                    [--only gemm,mlp,...] [--out FILE] [--peers ort-node,ort-web,tfjs-wasm] [--shared DIR]
  *
  * Groups: gemm, scaling, mlp, cnn, light, models, train. Each runtime warms up, then the timed runs
  * are taken in --rounds rounds, each runtime in a block of its own per round (peers' idle thread
  * pools spin; spinning is switched off where it can be), so a spell of load on a shared machine
- * falls on every runtime's runs alike instead of on one runtime's block. Timings are ratios against
+ * falls on every runtime's runs alike instead of on one runtime's block. A runtime whose --runs
+ * would take under --min-ms gets more runs, in more rounds (workloads of a fraction of a
+ * millisecond: a few milliseconds of timed runs let one spell of load decide a ratio). Timings are ratios against
  * peers measured in the same run; nothing here is a threshold a test depends on.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -37,6 +39,7 @@ const { values: args } = parseArgs({
     threads: { type: 'string', default: String(Math.min(availableParallelism(), 4)) },
     runs: { type: 'string', default: '10' },
     rounds: { type: 'string', default: '3' },
+    'min-ms': { type: 'string', default: '300' },
     warmup: { type: 'string', default: '2' },
     only: { type: 'string' },
     peers: { type: 'string', default: 'ort-node,ort-web,tfjs-wasm' },
@@ -49,6 +52,7 @@ const threads = Number(args.threads);
 const runs = Math.max(1, Number(args.runs));
 const rounds = Math.max(1, Math.min(runs, Number(args.rounds)));
 const warmup = Math.max(0, Number(args.warmup));
+const minMs = Math.max(0, Number(args['min-ms']));
 const only = args.only ? new Set(args.only.split(',')) : null;
 const peers = new Set(args.peers!.split(','));
 
@@ -73,6 +77,10 @@ const WARMUP_MS = 1000;
 // (A fast workload runs until the second is up: V8 was still optimizing Tessera's executor after 1000
 // runs of mlp-b1, 50 us a run against 35 once warm.)
 const MAX_WARMUP_RUNS = 100_000;
+/** Timed runs a runtime may get to fill --min-ms. */
+const MAX_RUNS = 10_000;
+/** Rounds a workload gets when a runtime's runs were raised to fill --min-ms. */
+const SHORT_ROUNDS = 9;
 
 const fmtMs = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
 
@@ -82,6 +90,8 @@ interface Row {
   threads: number;
   flops?: number;
   results: Partial<Record<RuntimeName, Stat & { gflops?: number }>>;
+  /** Rounds the timed runs came in (more than --rounds when runs were raised to fill --min-ms). */
+  rounds?: number;
   /** Tessera median / peer median. */
   ratios: Partial<Record<RuntimeName, number>>;
   errors: Partial<Record<RuntimeName, string>>;
@@ -99,7 +109,16 @@ async function main(): Promise<void> {
     tf = t.tf;
     tfDetail = t.detail;
   }
-  const info = { ...machine(), cpuModel: cpus()[0]?.model, threads, runs, rounds, warmup, tfjs: tfDetail };
+  const info = {
+    ...machine(),
+    cpuModel: cpus()[0]?.model,
+    threads,
+    runs,
+    rounds,
+    minMs,
+    warmup,
+    tfjs: tfDetail,
+  };
   console.log(`Tessera bench: ${JSON.stringify(info)}`);
   console.log(
     `threads: tessera ${threads}, ort-node intraOpNumThreads ${threads}, ort-web numThreads ${threads}, tfjs-wasm ${tfDetail}\n`,
@@ -176,24 +195,38 @@ async function measure(w: Workload, onnxRuntimes: OnnxRuntime[], tf: Tf | null):
       row.errors[name] = (e as Error).message.split('\n')[0]!;
     }
   };
+  // Timed runs per runtime: --runs, or enough to fill --min-ms at the pace of its last warm-up runs.
+  const runsOf = new Map<RuntimeName, number>();
   for (const [name, run] of runners) {
     // Warm-up: --warmup runs, and more until WARMUP_MS have passed (the JITs tier up by then).
     await attempt(name, async () => {
       const start = performance.now();
+      // The start of the last few warm-up runs: their pace, once the JITs have tiered up.
+      const starts: number[] = [];
       for (
         let warm = 0;
         warm < warmup || (performance.now() - start < WARMUP_MS && warm < MAX_WARMUP_RUNS);
         warm++
       ) {
+        starts.push(performance.now());
+        if (starts.length > 10) starts.shift();
         await run();
       }
+      const pace = starts.length
+        ? (performance.now() - starts[0]!) / starts.length
+        : Number.POSITIVE_INFINITY;
+      runsOf.set(name, Math.min(MAX_RUNS, Math.max(runs, Math.ceil(minMs / Math.max(pace, 1e-3)))));
     });
   }
-  for (let round = 0; round < rounds; round++) {
+  const raised = [...runsOf.values()].some((n) => n > runs);
+  const roundCount = raised ? Math.max(rounds, SHORT_ROUNDS) : rounds;
+  row.rounds = roundCount;
+  for (let round = 0; round < roundCount; round++) {
     for (const [name, run] of runners) {
       await attempt(name, async () => {
         const ts = times.get(name)!;
-        const block = Math.ceil((runs - ts.length) / (rounds - round));
+        const want = runsOf.get(name) ?? runs;
+        const block = Math.ceil((want - ts.length) / (roundCount - round));
         // The runtime before may still have threads spinning (onnxruntime-web's WASM pool spins
         // about 40 ms after its last run, whatever its session options say): let them go idle.
         await new Promise((r) => setTimeout(r, BLOCK_GAP_MS));
@@ -228,7 +261,7 @@ function printRow(r: Row): void {
   const ratios = Object.entries(r.ratios).map(([n, v]) => `/${n} ${v!.toFixed(2)}`);
   const errs = Object.entries(r.errors).map(([n, e]) => `${n} failed: ${e}`);
   console.log(
-    `${r.workload.padEnd(18)} [${r.threads}t] ${cells.join(' | ')}${ratios.length ? `   tessera${ratios.join(' ')}` : ''}${errs.length ? `   (${errs.join('; ')})` : ''}`,
+    `${r.workload.padEnd(18)} [${r.threads}t${r.rounds !== undefined && r.rounds !== rounds ? `, ${r.rounds} rounds` : ''}] ${cells.join(' | ')}${ratios.length ? `   tessera${ratios.join(' ')}` : ''}${errs.length ? `   (${errs.join('; ')})` : ''}`,
   );
 }
 
