@@ -12,8 +12,9 @@
  * pools spin; spinning is switched off where it can be), so a spell of load on a shared machine
  * falls on every runtime's runs alike instead of on one runtime's block. A runtime whose --runs
  * would take under --min-ms gets more runs, in more rounds (workloads of a fraction of a
- * millisecond: a few milliseconds of timed runs let one spell of load decide a ratio). Timings are ratios against
- * peers measured in the same run; nothing here is a threshold a test depends on.
+ * millisecond: a few milliseconds of timed runs let one spell of load decide a ratio). The scaling
+ * rows (1 and 2 threads) share their rounds. Timings are ratios against peers measured in the same
+ * run; nothing here is a threshold a test depends on.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
