@@ -5,6 +5,7 @@
  * when beta = 0, so a NaN in C shows, as in the ONNX reference.
  */
 import { reluFloats } from '../../backends/cpu/fast-float.js';
+import { nativeGemmOn } from '../../backends/cpu/wasm/runtime.js';
 import { full } from '../../runtime/creation.js';
 import { TesseraError } from '../../runtime/errors.js';
 import { broadcastStrides, fmtShape, sameShape } from '../../runtime/shape.js';
@@ -78,14 +79,15 @@ function gemmKernel(inputs: OpInputs, attrs: Attrs, legacy: boolean, relu = fals
   let fusedRelu = false;
   if (out instanceof Float32Array) {
     // float32: the fast GEMM reads the stored (possibly transposed) operands as they are. When
-    // alpha is 1, C as one row (a bias, beta 1) goes to the GEMM, which adds it as it stores each
-    // tile; any other beta * C is written first and the product accumulates onto it (no second pass).
+    // alpha is 1, C as one row (a bias, beta 1) goes to the native GEMM, which adds it as it stores
+    // each tile; any other beta * C (or any C on the other engines) is written first and the product
+    // accumulates onto it (no second pass).
     let accumulate = false;
     let bias: Float32Array | undefined;
     if (c && alpha === 1 && c.dtype === 'float32' && c.isContiguous()) {
       const n = c.numel();
       const row = n === N && c.shape[c.ndim - 2] !== M;
-      if (row && beta === 1) {
+      if (row && beta === 1 && nativeGemmOn()) {
         bias = c.dataSync() as Float32Array;
         cDone = true;
       } else if (n === M * N || row) {

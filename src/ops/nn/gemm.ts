@@ -12,11 +12,11 @@ export type FloatArray = Float64Array | Float32Array;
 const COL_BLOCK = 512;
 
 /**
- * C[M, N] = op(A) * op(B) (+ C when `accumulate`) (+ `bias` [N] on every row), then Relu when
- * `relu`, where op(A) is [M, K] (A stored [K, M] when `transA`) and op(B) is [K, N] (B stored [N, K]
- * when `transB`). Matrices are dense row-major blocks starting at the given offsets. The TypeScript
- * loop computes four rows of C at a time, sharing each load of B (about twice as fast as the one-row
- * loop in V8).
+ * C[M, N] = op(A) * op(B) (+ C when `accumulate`) (+ `bias` [N] on every row, float32 on the native
+ * GEMM only: see sgemm), then Relu when `relu`, where op(A) is [M, K] (A stored [K, M] when
+ * `transA`) and op(B) is [K, N] (B stored [N, K] when `transB`). Matrices are dense row-major blocks
+ * starting at the given offsets. The TypeScript loop computes four rows of C at a time, sharing each
+ * load of B (about twice as fast as the one-row loop in V8).
  */
 export function gemm(
   transA: boolean,
@@ -39,7 +39,6 @@ export function gemm(
     if (sgemm(transA, transB, M, N, K, A, aOff, B, bOff, C, cOff, accumulate, relu, bias)) return;
   }
   if (!accumulate) C.fill(0, cOff, cOff + M * N);
-  if (bias) for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) C[cOff + i * N + j]! += bias[j]!;
   // Element (i, p) of op(A) is A[aOff + i * ai + p * ap].
   const ai = transA ? 1 : K;
   const ap = transA ? M : 1;

@@ -7,6 +7,7 @@
  * operand (a session's weight) is packed once, in the order the micro-kernel reads it, and stays
  * in WASM memory: later products neither copy nor pack it.
  */
+import { TesseraError } from '../../../runtime/errors.js';
 import { getNumThreads, MAX_THREADS } from '../threads/config.js';
 import { type PoolJob, WorkerPool } from '../threads/pool.js';
 import { arena, native, nativeGemmOn, wasm } from './runtime.js';
@@ -381,10 +382,10 @@ function splitC(
 /**
  * C[M, N] = op(A) op(B) (+ C when `accumulate`) (+ `bias` [N] on every row), then Relu when `relu`,
  * float32, with the layout of nn/gemm.ts: op(A) is [M, K] (A stored [K, M] when transA), op(B) is
- * [K, N] (B stored [N, K] when transB), C dense row-major at cOff. The native GEMM adds the bias
- * and applies the Relu as it stores each tile (the bias to the finished sum); the WASM GEMM starts
- * its sums from the bias instead. Returns false (and does nothing) when the WASM kernels are not
- * loaded.
+ * [K, N] (B stored [N, K] when transB), C dense row-major at cOff. The native GEMM adds the bias to
+ * the finished sums and applies the Relu as it stores each tile; a bias is only for the native GEMM
+ * (elsewhere the Gemm op writes it into C and accumulates). Returns false (and does nothing) when
+ * the WASM kernels are not loaded.
  */
 export function sgemm(
   transA: boolean,
@@ -402,6 +403,7 @@ export function sgemm(
   relu = false,
   bias?: Float32Array,
 ): boolean {
+  if (bias && !nativeGemmOn()) throw new TesseraError('INTERNAL', 'sgemm: a bias needs the native GEMM');
   if (!wasm || !arena) return false;
   if (M === 0 || N === 0) return true;
   // Resident operands first: allocating one moves the scratch region. A constant B is packed
@@ -416,11 +418,6 @@ export function sgemm(
     const rb = packB ? undefined : residentOperand(B, bOff, N, K, !transB);
     nativeInPlace(transA, transB, M, N, K, A, aOff, ra, B, bOff, rp, rb, C, cOff, accumulate, relu, bias);
     return true;
-  }
-  if (bias) {
-    if (accumulate) for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) C[cOff + i * N + j]! += bias[j]!;
-    else for (let i = 0; i < M; i++) C.set(bias.subarray(0, N), cOff + i * N);
-    accumulate = true;
   }
   const rp = N > 2 ? residentPacked(B, bOff, K, N, transB) : undefined;
   const rb = rp === undefined ? residentOperand(B, bOff, K, N, transB) : undefined;
