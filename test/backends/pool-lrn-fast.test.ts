@@ -122,9 +122,12 @@ test('MaxPool over large planes (split across threads) equals the tap-list kerne
   const saved = getNumThreads();
   setNumThreads(2);
   try {
-    // The last two: 2x2 pools of a small CNN's maps, output rows of 14 and 7 (shorter than a vector).
+    // 3x3 at stride 2 without pads reads the planes in place (squeezenet's 55x55 included); the last
+    // two: 2x2 pools of a small CNN's maps, output rows of 14 and 7 (shorter than a vector).
     for (const [k, s, d, pad, H, W] of [
       [3, 2, 1, 1, 45, 51],
+      [3, 2, 1, 0, 45, 51],
+      [3, 2, 1, 0, 55, 55],
       [2, 2, 1, 0, 45, 51],
       [3, 1, 2, 2, 45, 51],
       [5, 3, 1, 2, 45, 51],
