@@ -86,8 +86,6 @@ const rowUnit = () => (nativeGemmOn() ? native!.panelRows : 6);
 const MACS_PER_THREAD = 1 << 19;
 /** GEMM multiply-adds one depthwise multiply-add costs as much time as (measured 7-9 GMAC/s a thread against 70-150). */
 const DEPTHWISE_COST = 8;
-/** Output channels up to which a 1x1 kernel read in place is split by positions only. */
-const DIRECT_FEW_CHANNELS = 128;
 /** Jobs per thread when split: the pool hands them out as threads come free (busy machines). */
 const JOBS_PER_THREAD = 4;
 /** Parameter block length, in i32s (offsets P_* in assembly/conv.ts). */
@@ -186,13 +184,12 @@ export function planConv2d(s: Conv2dShape, maxThreads = getNumThreads(), constan
   let most = direct ? MAX_TILE : Math.floor(TILE_BYTES / (K * 4 * NR)) * NR;
   // A 1x1 kernel read in place splits its positions across threads before its channels: each job
   // then reads its own part of X once, with all the (small) weights, instead of all of X for a
-  // few channels (resnet50's 512->128 and 128->512 on 28x28: 210-230 -> 235-255 GFLOP/s).
-  // With few output channels, into all the jobs a call wants: cutting the channels into row blocks
-  // as well would pack each tile of X once per block, for a few dozen rows each (resnet50's 256->64
-  // on 56x56: 0.65 -> 0.53 ms a call, 256->128 6% faster; 512->128 on 28x28 unchanged).
+  // few channels (resnet50's 512->128 and 128->512 on 28x28: 210-230 -> 235-255 GFLOP/s). Two
+  // tiles a thread: four made tiles of a few panels, rounded up to whole panels so unevenly that
+  // 784 positions came out as six tiles of 128 and one of 16 (512->128 on 28x28 on two threads:
+  // 0.43 -> 0.39 ms a call, 64->64 on 56x56 0.124 -> 0.109).
   if (direct && threads > 1) {
-    const jobs = Mg <= DIRECT_FEW_CHANNELS ? threads * JOBS_PER_THREAD : threads * 2;
-    most = Math.max(2 * NR, Math.ceil(L / jobs / NR) * NR);
+    most = Math.max(2 * NR, Math.ceil(L / (threads * 2) / NR) * NR);
   }
   const [tile, tiles] = evenTiles(L, Math.min(MAX_TILE, Math.max(MIN_TILE, most)), NR);
   const base = s.N * s.group * tiles;
@@ -299,11 +296,15 @@ function evenTiles(L: number, most: number, NR: number): [number, number] {
 
 /**
  * Rows of a group's output channels a work unit takes: all of them, unless `base` units (images x
- * groups x tiles) are too few to keep every thread busy (deep layers: small maps, many channels),
- * then row blocks of whole micro-tiles.
+ * groups x tiles) are fewer than the threads (deep layers: small maps, many channels), then row
+ * blocks of whole micro-tiles. Not for fewer than JOBS_PER_THREAD units a thread: each row block
+ * unfolds (or transforms) its tile again, and reads its share of the weights once a tile. On two
+ * threads, cutting rows until there were 8 units cost resnet50's 28x28 layers 10-20% a call
+ * (512->128 1x1 0.48 -> 0.41 ms, 128 3x3 Winograd 0.62 -> 0.55, 256->512 at stride 2 0.91 -> 0.76)
+ * and whole runs 3-5% (resnet50, squeezenet, densenet121; alternated processes).
  */
 function rowBlockRows(Mg: number, base: number, threads: number, MR: number): number {
-  const want = threads > 1 ? threads * JOBS_PER_THREAD : 1;
+  const want = threads > 1 ? threads : 1;
   if (base >= want || Mg < 4 * MR) return Mg;
   const parts = Math.min(Math.ceil(want / base), Math.floor(Mg / (2 * MR)));
   return clearOfSplitTail(Mg, Math.ceil(Math.ceil(Mg / parts) / MR) * MR, MR);
