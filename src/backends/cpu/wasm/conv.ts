@@ -297,8 +297,8 @@ function evenTiles(L: number, most: number, NR: number): [number, number] {
 /**
  * Rows of a group's output channels a work unit takes: all of them, unless `base` units (images x
  * groups x tiles) are fewer than the threads (deep layers: small maps, many channels), then row
- * blocks of whole micro-tiles. Not for fewer than JOBS_PER_THREAD units a thread: each row block
- * unfolds (or transforms) its tile again, and reads its share of the weights once a tile. On two
+ * blocks of whole micro-tiles. Rows are not cut just to give each thread JOBS_PER_THREAD units, as
+ * they were until session 8: each row block unfolds (or transforms) its tile again. On two
  * threads, cutting rows until there were 8 units cost resnet50's 28x28 layers 10-20% a call
  * (512->128 1x1 0.48 -> 0.41 ms, 128 3x3 Winograd 0.62 -> 0.55, 256->512 at stride 2 0.91 -> 0.76)
  * and whole runs 3-5% (resnet50, squeezenet, densenet121; alternated processes).
