@@ -304,7 +304,7 @@ function evenTiles(L: number, most: number, NR: number): [number, number] {
  * and whole runs 3-5% (resnet50, squeezenet, densenet121; alternated processes).
  */
 function rowBlockRows(Mg: number, base: number, threads: number, MR: number): number {
-  const want = threads > 1 ? threads : 1;
+  const want = Math.max(threads, 1);
   if (base >= want || Mg < 4 * MR) return Mg;
   const parts = Math.min(Math.ceil(want / base), Math.floor(Mg / (2 * MR)));
   return clearOfSplitTail(Mg, Math.ceil(Math.ceil(Mg / parts) / MR) * MR, MR);
