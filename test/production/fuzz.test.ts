@@ -345,7 +345,8 @@ describe('fuzzing the infer and train routes', () => {
   );
 
   it('the server still serves after all of it', async () => {
-    assert.equal((await inferMlp(server.url)).status, 200);
+    const r = await inferMlp(server.url);
+    assert.equal(r.status, 200, `seed ${SEED}: ${JSON.stringify(r.body)}`);
     assert.equal((await fetch(`${server.url}/v2/health/ready`)).status, 200);
   });
 });

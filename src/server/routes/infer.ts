@@ -6,6 +6,7 @@ import express, { Router } from 'express';
 import type { ServerContext } from '../context.js';
 import { type FailureReason, HttpError, unavailable } from '../errors.js';
 import { infer } from '../inference.js';
+import type { ModelVersion } from '../model-version.js';
 import { HEADER_LENGTH, parseInferRequest } from '../protocol/request.js';
 
 type P = { model: string; version?: string };
@@ -18,7 +19,7 @@ export function inferRoutes(ctx: ServerContext): Router {
 
   const handler = async (req: express.Request<P>, res: express.Response) => {
     const started = process.hrtime.bigint();
-    const mv = repository.resolve(req.params.model, req.params.version);
+    let mv = repository.resolve(req.params.model, req.params.version);
     const abort = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     // A client that goes away cancels its queued request.
@@ -41,7 +42,19 @@ export function inferRoutes(ctx: ServerContext): Router {
     try {
       const buf = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       const parsed = parseInferRequest(buf, req.get(HEADER_LENGTH), limits);
-      const out = await infer(mv, parsed, abort.signal, limits.maxRequestMemoryBytes);
+      let out: Awaited<ReturnType<typeof infer>>;
+      try {
+        out = await infer(mv, parsed, abort.signal, limits.maxRequestMemoryBytes);
+      } catch (e) {
+        // A request that named no version, queued on a version that a reload has just replaced
+        // (a training job's new version, a model-control load), runs on the version now serving
+        // instead of failing: the swap is a rolling update, not an outage. A pinned version, or a
+        // model unloaded outright, still answers 503.
+        const next = req.params.version === undefined ? replacement(mv, e) : undefined;
+        if (!next) throw e;
+        mv = next;
+        out = await infer(mv, parsed, abort.signal, limits.maxRequestMemoryBytes);
+      }
       const ns = Number(process.hrtime.bigint() - started);
       mv.stats.recordSuccess(out.batchSize, ns, out.result.queueNs, out.result.timing);
       metrics.success(mv.name, mv.versionString, out.batchSize, ns, out.result.queueNs, out.result.timing);
@@ -56,6 +69,16 @@ export function inferRoutes(ctx: ServerContext): Router {
       throw e;
     } finally {
       if (timer) clearTimeout(timer);
+    }
+  };
+  /** The model's newest ready version when `mv` stopped serving under a 503 and another took over. */
+  const replacement = (mv: ModelVersion, e: unknown): ModelVersion | undefined => {
+    if (!(e instanceof HttpError) || e.status !== 503 || mv.ready) return undefined;
+    try {
+      const next = repository.resolve(mv.name);
+      return next !== mv ? next : undefined;
+    } catch {
+      return undefined;
     }
   };
   r.post('/v2/models/:model/infer', body, handler);

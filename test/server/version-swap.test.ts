@@ -1,0 +1,77 @@
+/**
+ * A reload that replaces a model's serving version (a training job's new version, a model-control
+ * load) while requests wait in the old version's queue: requests that named no version run on the
+ * new one, as a rolling update should; requests pinned to the replaced version get a 503 naming
+ * why (and later ones a 404: the version is no longer served).
+ */
+import assert from 'node:assert/strict';
+import { after, before, it } from 'node:test';
+import request from 'supertest';
+import { createServer, type TesseraServer } from '../../src/server/index.js';
+import { affineModel, FakeExecutor, TempRepo } from './helpers.js';
+
+let repo: TempRepo;
+let server: TesseraServer;
+let api: ReturnType<typeof request>;
+
+before(async () => {
+  // Requests wait up to 300 ms in the queue for a batch to fill: long enough to reload under them.
+  repo = new TempRepo().add(
+    'swap',
+    { max_batch_size: 8, dynamic_batching: { max_queue_delay_microseconds: 300_000 } },
+    { 1: affineModel() },
+  );
+  server = createServer({ modelRepository: repo.root, executor: new FakeExecutor(2), processMetrics: false });
+  await server.loadModels();
+  api = request(server.app);
+});
+
+after(async () => {
+  await server.close();
+  repo.remove();
+});
+
+const x = { inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }] };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+it('a request queued on a version that a reload replaces runs on the new version', async () => {
+  const before = await api.post('/v2/models/swap/infer').send(x).expect(200);
+  assert.equal(before.body.model_version, '1');
+
+  const queued = api
+    .post('/v2/models/swap/infer')
+    .send(x)
+    .then((r) => r);
+  const pinned = api
+    .post('/v2/models/swap/versions/1/infer')
+    .send(x)
+    .then((r) => r);
+  await sleep(50);
+  repo.add('swap', undefined, { 2: affineModel() });
+  await api.post('/v2/repository/models/swap/load').expect(200);
+
+  const r = await queued;
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(r.body.model_version, '2');
+  assert.deepEqual(r.body.outputs[0].data, [3, 5, 7, 9]);
+
+  // Pinned to version 1, which the latest-1 policy no longer serves: refused, naming why.
+  const p = await pinned;
+  assert.equal(p.status, 503);
+  assert.match(p.body.error, /unloaded while the request was queued/);
+  await api.post('/v2/models/swap/versions/1/infer').send(x).expect(404);
+  const after = await api.post('/v2/models/swap/infer').send(x).expect(200);
+  assert.equal(after.body.model_version, '2');
+});
+
+it('a model unloaded outright still fails its queued requests with a 503', async () => {
+  const queued = api
+    .post('/v2/models/swap/infer')
+    .send(x)
+    .then((r) => r);
+  await sleep(50);
+  await api.post('/v2/repository/models/swap/unload').expect(200);
+  const r = await queued;
+  assert.equal(r.status, 503);
+  assert.match(r.body.error, /unloaded/);
+});
