@@ -1,8 +1,9 @@
 /**
  * A reload that replaces a model's serving version (a training job's new version, a model-control
  * load) while requests wait in the old version's queue: requests that named no version run on the
- * new one, as a rolling update should; requests pinned to the replaced version get a 503 naming
- * why (and later ones a 404: the version is no longer served).
+ * new one, as a rolling update should, and requests pinned to a version the reload keeps run on its
+ * fresh instance; requests pinned to a version it dropped get a 503 naming why (and later ones a
+ * 404: the version is no longer served).
  */
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
@@ -62,6 +63,19 @@ it('a request queued on a version that a reload replaces runs on the new version
   await api.post('/v2/models/swap/versions/1/infer').send(x).expect(404);
   const after = await api.post('/v2/models/swap/infer').send(x).expect(200);
   assert.equal(after.body.model_version, '2');
+});
+
+it('a request pinned to a version that a reload keeps runs on its fresh instance', async () => {
+  // A load with nothing changed still loads version 2 afresh and retires the old instance.
+  const pinned = api
+    .post('/v2/models/swap/versions/2/infer')
+    .send(x)
+    .then((r) => r);
+  await sleep(50);
+  await api.post('/v2/repository/models/swap/load').expect(200);
+  const r = await pinned;
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(r.body.model_version, '2');
 });
 
 it('a model unloaded outright still fails its queued requests with a 503', async () => {

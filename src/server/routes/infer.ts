@@ -46,11 +46,12 @@ export function inferRoutes(ctx: ServerContext): Router {
       try {
         out = await infer(mv, parsed, abort.signal, limits.maxRequestMemoryBytes);
       } catch (e) {
-        // A request that named no version, queued on a version that a reload has just replaced
-        // (a training job's new version, a model-control load), runs on the version now serving
-        // instead of failing: the swap is a rolling update, not an outage. A pinned version, or a
-        // model unloaded outright, still answers 503.
-        const next = req.params.version === undefined ? replacement(mv, e) : undefined;
+        // A request queued on a version that a reload has just replaced (a training job's new
+        // version, a model-control load: every version it keeps is loaded afresh) runs on what
+        // serves now instead of failing: the newest ready version, or the fresh instance of the
+        // version it named. The swap is a rolling update, not an outage. A named version the
+        // reload dropped, or a model unloaded outright, still answers 503.
+        const next = replacement(mv, e, req.params.version);
         if (!next) throw e;
         mv = next;
         out = await infer(mv, parsed, abort.signal, limits.maxRequestMemoryBytes);
@@ -71,11 +72,11 @@ export function inferRoutes(ctx: ServerContext): Router {
       if (timer) clearTimeout(timer);
     }
   };
-  /** The model's newest ready version when `mv` stopped serving under a 503 and another took over. */
-  const replacement = (mv: ModelVersion, e: unknown): ModelVersion | undefined => {
+  /** What serves the request's model and version now, when `mv` stopped serving under a 503 and another took over. */
+  const replacement = (mv: ModelVersion, e: unknown, version?: string): ModelVersion | undefined => {
     if (!(e instanceof HttpError) || e.status !== 503 || mv.ready) return undefined;
     try {
-      const next = repository.resolve(mv.name);
+      const next = repository.resolve(mv.name, version);
       return next !== mv ? next : undefined;
     } catch {
       return undefined;
