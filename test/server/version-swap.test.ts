@@ -35,29 +35,32 @@ after(async () => {
 const x = { inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }] };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Sends infer requests to `paths`, lets them reach the batch queue, runs `control`, then returns their answers. */
+async function queuedThrough(paths: string[], control: () => Promise<unknown>) {
+  const sent = paths.map((path) =>
+    api
+      .post(path)
+      .send(x)
+      .then((r) => r),
+  );
+  await sleep(50);
+  await control();
+  return Promise.all(sent);
+}
+
 it('a request queued on a version that a reload replaces runs on the new version', async () => {
   const before = await api.post('/v2/models/swap/infer').send(x).expect(200);
   assert.equal(before.body.model_version, '1');
 
-  const queued = api
-    .post('/v2/models/swap/infer')
-    .send(x)
-    .then((r) => r);
-  const pinned = api
-    .post('/v2/models/swap/versions/1/infer')
-    .send(x)
-    .then((r) => r);
-  await sleep(50);
-  repo.add('swap', undefined, { 2: affineModel() });
-  await api.post('/v2/repository/models/swap/load').expect(200);
-
-  const r = await queued;
+  const [r, p] = await queuedThrough(['/v2/models/swap/infer', '/v2/models/swap/versions/1/infer'], () => {
+    repo.add('swap', undefined, { 2: affineModel() });
+    return api.post('/v2/repository/models/swap/load').expect(200);
+  });
   assert.equal(r.status, 200, JSON.stringify(r.body));
   assert.equal(r.body.model_version, '2');
   assert.deepEqual(r.body.outputs[0].data, [3, 5, 7, 9]);
 
   // Pinned to version 1, which the latest-1 policy no longer serves: refused, naming why.
-  const p = await pinned;
   assert.equal(p.status, 503);
   assert.match(p.body.error, /unloaded while the request was queued/);
   await api.post('/v2/models/swap/versions/1/infer').send(x).expect(404);
@@ -67,25 +70,17 @@ it('a request queued on a version that a reload replaces runs on the new version
 
 it('a request pinned to a version that a reload keeps runs on its fresh instance', async () => {
   // A load with nothing changed still loads version 2 afresh and retires the old instance.
-  const pinned = api
-    .post('/v2/models/swap/versions/2/infer')
-    .send(x)
-    .then((r) => r);
-  await sleep(50);
-  await api.post('/v2/repository/models/swap/load').expect(200);
-  const r = await pinned;
+  const [r] = await queuedThrough(['/v2/models/swap/versions/2/infer'], () =>
+    api.post('/v2/repository/models/swap/load').expect(200),
+  );
   assert.equal(r.status, 200, JSON.stringify(r.body));
   assert.equal(r.body.model_version, '2');
 });
 
 it('a model unloaded outright still fails its queued requests with a 503', async () => {
-  const queued = api
-    .post('/v2/models/swap/infer')
-    .send(x)
-    .then((r) => r);
-  await sleep(50);
-  await api.post('/v2/repository/models/swap/unload').expect(200);
-  const r = await queued;
+  const [r] = await queuedThrough(['/v2/models/swap/infer'], () =>
+    api.post('/v2/repository/models/swap/unload').expect(200),
+  );
   assert.equal(r.status, 503);
   assert.match(r.body.error, /unloaded/);
 });
