@@ -206,7 +206,9 @@ export class ServerMetrics {
     ]) {
       c.inc(l, 0);
     }
-    this.pending.set(l, 0);
+    // Created at 0, never reset: a reload starts a version's fresh instance while the old one's
+    // queued requests still count here, and each leaves the gauge as it goes.
+    this.pending.inc(l, 0);
   }
 
   async text(): Promise<{ contentType: string; body: string }> {

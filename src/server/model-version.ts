@@ -60,10 +60,13 @@ export class ModelVersion {
     this.reason = '';
   }
 
-  /** Stops taking requests, fails the queued ones and waits for running executions. */
-  async stop(metrics: ServerMetrics): Promise<void> {
+  /**
+   * Stops taking requests, fails the queued ones and waits for running executions. `stillServed`:
+   * a fresh instance of the same version already serves (a reload), so the version stays ready.
+   */
+  async stop(metrics: ServerMetrics, stillServed = false): Promise<void> {
     if (this.state === 'READY') this.state = 'UNLOADING';
     await this.batcher?.close();
-    metrics.modelReady.set({ model: this.name, version: this.versionString }, 0);
+    if (!stillServed) metrics.modelReady.set({ model: this.name, version: this.versionString }, 0);
   }
 }

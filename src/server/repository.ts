@@ -408,7 +408,8 @@ export class ModelRepository {
   }
 
   private async retire(v: ModelVersion): Promise<void> {
-    await v.stop(this.opts.metrics);
+    const successor = this.models.get(v.name)?.versions.get(v.version);
+    await v.stop(this.opts.metrics, successor !== undefined && successor !== v && successor.ready);
     if (v.state !== 'UNAVAILABLE' || v.batcher) await this.opts.executor.unload(v.key).catch(() => undefined);
     v.state = 'UNAVAILABLE';
     v.reason = 'unloaded';

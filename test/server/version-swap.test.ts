@@ -43,9 +43,29 @@ async function queuedThrough(paths: string[], control: () => Promise<unknown>) {
       .send(x)
       .then((r) => r),
   );
-  await sleep(50);
+  // Until the batch queue holds them all (its pending-request gauge), not a fixed sleep: on a busy
+  // machine a request could still be on its way when the control call runs.
+  for (let waited = 0; (await pending('swap')) < paths.length; waited += 5) {
+    if (waited > 5000) throw new Error('the requests never reached the batch queue');
+    await sleep(5);
+  }
   await control();
   return Promise.all(sent);
+}
+
+/** Requests waiting in a model's batch queues (all versions), from /metrics. */
+async function pending(model: string): Promise<number> {
+  return metric('nv_inference_pending_request_count', `model="${model}"`);
+}
+
+/** The sum of a metric's samples whose labels include `label`, from /metrics. */
+async function metric(name: string, label: string): Promise<number> {
+  const text = (await api.get('/metrics').expect(200)).text;
+  let n = 0;
+  for (const line of text.split('\n'))
+    if (line.startsWith(`${name}{`) && line.includes(label))
+      n += Number(line.slice(line.lastIndexOf(' ') + 1));
+  return n;
 }
 
 it('a request queued on a version that a reload replaces runs on the new version', async () => {
@@ -66,6 +86,9 @@ it('a request queued on a version that a reload replaces runs on the new version
   await api.post('/v2/models/swap/versions/1/infer').send(x).expect(404);
   const after = await api.post('/v2/models/swap/infer').send(x).expect(200);
   assert.equal(after.body.model_version, '2');
+  assert.equal(await metric('tessera_model_ready', 'version="1"'), 0);
+  assert.equal(await metric('tessera_model_ready', 'version="2"'), 1);
+  assert.equal(await pending('swap'), 0);
 });
 
 it('a request pinned to a version that a reload keeps runs on its fresh instance', async () => {
@@ -75,6 +98,9 @@ it('a request pinned to a version that a reload keeps runs on its fresh instance
   );
   assert.equal(r.status, 200, JSON.stringify(r.body));
   assert.equal(r.body.model_version, '2');
+  // The retired instance neither marks the version not ready nor leaves the pending gauge off.
+  assert.equal(await metric('tessera_model_ready', 'version="2"'), 1);
+  assert.equal(await pending('swap'), 0);
 });
 
 it('a model unloaded outright still fails its queued requests with a 503', async () => {
@@ -83,4 +109,6 @@ it('a model unloaded outright still fails its queued requests with a 503', async
   );
   assert.equal(r.status, 503);
   assert.match(r.body.error, /unloaded/);
+  assert.equal(await metric('tessera_model_ready', 'version="2"'), 0);
+  assert.equal(await pending('swap'), 0);
 });
