@@ -57,6 +57,7 @@ if (force || !existsSync(out) || statSync(out).mtimeMs < newestSource) {
     // A multiply then an add, rounded apart, as the ops they stand for (see elementwise.cc).
     { src: 'elementwise.cc', flags: ['-ffp-contract=off'] },
     { src: 'strided.cc', flags: [] },
+    { src: 'memory.cc', flags: [] },
     { src: 'addon.cc', flags: [`-I${include}`] },
   ];
   const tmp = join(outDir, `.tmp-${process.pid}`);

@@ -118,6 +118,19 @@ test('the native gather checks its view against the source and the output before
   assert.deepEqual([...out], [...poisoned], 'nothing written by a refused call');
 });
 
+test('the native addon sets the malloc policy where the C library is glibc, and refuses a bad size', (t) => {
+  if (!native) {
+    t.skip('no native build');
+    return;
+  }
+  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)
+    ?.header;
+  // runtime.ts already applied it at load (TESSERA_KEEP_FREED_MB, 256 MiB); applying it again is harmless.
+  assert.equal(native.addon.keepFreedMemory(256 * 2 ** 20), header?.glibcVersionRuntime !== undefined);
+  assert.throws(() => native!.addon.keepFreedMemory(-1), TypeError);
+  assert.throws(() => (native!.addon.keepFreedMemory as (x: unknown) => boolean)('a lot'), TypeError);
+});
+
 test('switching between the native and WASM GEMM keeps each packed weight in its own layout', (t) => {
   if (!native || !wasm) {
     t.skip('no native build');

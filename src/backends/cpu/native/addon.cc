@@ -14,6 +14,7 @@
 
 #include "elementwise.h"
 #include "gemm-isa.h"
+#include "memory.h"
 #include "strided.h"
 
 static const GemmIsa* pickIsa() {
@@ -444,13 +445,28 @@ static napi_value Bind(napi_env env, napi_callback_info info) {
   return out;
 }
 
+// keepFreedMemory(bytes): see memory.cc; true when the policy took effect.
+static napi_value KeepFreedMemory(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  double bytes = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < 1 ||
+      napi_get_value_double(env, argv[0], &bytes) != napi_ok || !(bytes >= 0)) {
+    napi_throw_type_error(env, nullptr, "keepFreedMemory: expected a byte count");
+    return nullptr;
+  }
+  napi_value out;
+  napi_get_boolean(env, keepFreedMemory((size_t)bytes), &out);
+  return out;
+}
+
 NAPI_MODULE_INIT() {
   static const Entry top[] = {
       {"bind", Bind},         {"panelWidth", PanelWidth}, {"panelRows", PanelRows}, {"isa", IsaName},
       {"panelTailStart", PanelTailStart},
       {"channelAffine", ChannelAffine}, {"addRelu", AddRelu},      {"relu", Relu},
       {"gather", Gather},
-      {"globalPool", GlobalPool}, {"softmaxRows", SoftmaxRows}};
+      {"globalPool", GlobalPool}, {"softmaxRows", SoftmaxRows}, {"keepFreedMemory", KeepFreedMemory}};
   define(env, exports, top, sizeof top / sizeof top[0], nullptr);
   return exports;
 }

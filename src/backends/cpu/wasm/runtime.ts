@@ -224,6 +224,8 @@ export interface NativeAddon {
   panelTailStart(M: number): number;
   /** The instruction set its kernels were picked for: 'avx512', 'avx2' or 'generic'. */
   isa(): string;
+  /** Lets malloc keep this many bytes of freed memory for reuse (native/memory.cc); false where it cannot. */
+  keepFreedMemory(bytes: number): boolean;
   /** Elementwise kernels on float32 arrays in place (native/elementwise.cc). */
   channelAffine(
     x: Float32Array,
@@ -300,6 +302,16 @@ function loadNative(): { addon: NativeAddon; file: string } | null {
 
 const loadedNative = loadNative();
 const nativeAddon: NativeAddon | null = loadedNative?.addon ?? null;
+
+/**
+ * Freed memory malloc keeps for the next arrays, in MiB (TESSERA_KEEP_FREED_MB; 0 leaves the C
+ * library's defaults). Eager ops and session outputs are fresh arrays, and with glibc's defaults a
+ * loop of products of a few MiB each page-faults its outputs in and shoots down TLBs to release
+ * them (native/memory.cc has the measurement). 256 MiB is four times V8's external-memory step
+ * between collections (64 MiB): the arrays one collection frees are all kept for the next ones.
+ */
+const KEEP_FREED_MB = Number(process.env.TESSERA_KEEP_FREED_MB ?? 256);
+if (nativeAddon && KEEP_FREED_MB > 0) nativeAddon.keepFreedMemory(KEEP_FREED_MB * 2 ** 20);
 
 /**
  * Switches products between the native GEMM and the WASM one, in every thread at once (they read
